@@ -2,6 +2,7 @@
 
 from workloads.errors import QuantSpecError, WorkloadError
 from workloads.graph import LayerGraph, Tensor, fuse
+from workloads.io import load_workload
 from workloads.layers import Layer, OpKind, effective_padding
 from workloads.quant import (
     ExecutionMode,
@@ -13,6 +14,9 @@ from workloads.quant import (
     TensorQuant,
     parse_format,
 )
+from workloads.policy import QuantPolicy, apply_quant, load_policy, parse_policy
+from workloads.summary import WorkloadSummary, summarize
+from workloads.zoo import ModelInfo, build_model, list_models
 
 __all__ = [
     "ExecutionMode",
@@ -28,7 +32,17 @@ __all__ = [
     "Tensor",
     "TensorQuant",
     "WorkloadError",
+    "ModelInfo",
+    "QuantPolicy",
+    "WorkloadSummary",
+    "apply_quant",
+    "build_model",
     "effective_padding",
     "fuse",
+    "list_models",
+    "load_policy",
+    "load_workload",
     "parse_format",
+    "parse_policy",
+    "summarize",
 ]

@@ -195,7 +195,9 @@ def _fusion_partner(graph: LayerGraph, name: str) -> str | None:
     if len(preds) != 1:
         return None
     producer = graph.layer(preds[0])
-    if producer.op not in MAC_OPS and not producer.fused:
+    # Epilogues fold into MAC layers; an activation also folds into the residual add before it.
+    hosts = MAC_OPS | {OpKind.ELEMENTWISE} if layer.op is OpKind.ACTIVATION else MAC_OPS
+    if producer.op not in hosts and not producer.fused:
         return None
     if len(graph.successors(preds[0])) != 1 or producer.output_elements != layer.output_elements:
         return None
@@ -206,7 +208,8 @@ def fuse(graph: LayerGraph) -> LayerGraph:
     """Fold single-input batch-norm, bias, and activation layers into their producing conv/gemm.
 
     A follower folds when it has exactly one input, that input comes from a
-    MAC layer (or a layer that already absorbed one) whose only consumer it
+    MAC layer (an activation may also fold into a residual add, or into any
+    layer that already absorbed one) whose only consumer it
     is, and shapes match. The folded op's name is appended to the producer's
     ``fused`` tuple, its parameters to ``aux_params``, and its vector work to
     ``ops_per_output``, so nothing it costs disappears.
