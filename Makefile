@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test clean
+.PHONY: demo test lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ demo: $(STAMP)
 
 test: $(DEVSTAMP)
 	$(PY) -m pytest -q
+
+lint: $(DEVSTAMP)
+	$(VENV)/bin/ruff check workloads hwmodels simulator analysis reports qcosim tests
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -4,6 +4,7 @@ from workloads.errors import QuantSpecError, WorkloadError
 from workloads.graph import LayerGraph, Tensor, fuse
 from workloads.io import load_workload
 from workloads.layers import Layer, OpKind, effective_padding
+from workloads.policy import QuantPolicy, apply_quant, load_policy, parse_policy
 from workloads.quant import (
     ExecutionMode,
     FormatKind,
@@ -14,7 +15,6 @@ from workloads.quant import (
     TensorQuant,
     parse_format,
 )
-from workloads.policy import QuantPolicy, apply_quant, load_policy, parse_policy
 from workloads.summary import WorkloadSummary, summarize
 from workloads.zoo import ModelInfo, build_model, list_models
 

@@ -10,7 +10,6 @@ import difflib
 from pathlib import Path
 
 import yaml
-
 from pydantic import BaseModel, ValidationError
 
 from workloads.errors import WorkloadError

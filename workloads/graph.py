@@ -153,7 +153,7 @@ class LayerGraph:
     def replace_layers(self, update: Callable[[Layer], Layer]) -> LayerGraph:
         """A new graph with every layer passed through ``update`` (names must not change)."""
         layers = [update(layer) for layer in self.layers()]
-        for old, new in zip(self.layers(), layers):
+        for old, new in zip(self.layers(), layers, strict=True):
             if old.name != new.name:
                 raise WorkloadError(f"layer {old.name!r} renamed to {new.name!r}", self.name)
         return LayerGraph(

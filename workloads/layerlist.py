@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
-from workloads._model import FrozenModel
 from workloads._input import describe_validation_error, read_mapping
+from workloads._model import FrozenModel
 from workloads.errors import WorkloadError
 from workloads.graph import LayerGraph, Tensor
 from workloads.layers import Layer
@@ -80,7 +80,7 @@ def load_layer_list(path: str | Path) -> LayerGraph:
         raise WorkloadError(describe_validation_error(exc, LayerListFile), str(path)) from None
     layers = [_to_layer(entry, str(path)) for entry in spec.layers]
     edges, inputs = [], {}
-    for i, (entry, layer) in enumerate(zip(spec.layers, layers)):
+    for i, (entry, layer) in enumerate(zip(spec.layers, layers, strict=True)):
         sources = entry.inputs if entry.inputs is not None else ((layers[i - 1].name,) if i else ())
         for src in sources:
             producer = next((x for x in layers if x.name == src), None)

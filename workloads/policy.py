@@ -34,14 +34,13 @@ runs every other layer in fp32.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from pathlib import Path
 
 from pydantic import Field, ValidationError, model_validator
 
-from workloads._model import FrozenModel
 from workloads._input import describe_validation_error, read_mapping
+from workloads._model import FrozenModel
 from workloads.errors import QuantSpecError
 from workloads.graph import LayerGraph
 from workloads.layers import Layer, OpKind

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import re
 from enum import Enum
-from functools import cached_property
 
 from pydantic import Field, model_validator
 

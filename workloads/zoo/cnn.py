@@ -75,7 +75,7 @@ def _resnet(name: str, params: ImageParams, block: Block, depths: tuple[int, ...
     x = b.conv(_image(b, params), "conv1", 64, kernel=7, stride=2, padding=3)
     x = b.activation(b.batch_norm(x, "bn1"), "relu")
     x = b.max_pool(x, "maxpool", kernel=3, stride=2, padding=1)
-    for stage, ((planes, stride), depth) in enumerate(zip(_STAGES, depths), start=1):
+    for stage, ((planes, stride), depth) in enumerate(zip(_STAGES, depths, strict=True), start=1):
         for i in range(depth):
             x = block(b, x, f"layer{stage}.{i}", planes, stride if i == 0 else 1)
     x = b.adaptive_avg_pool(x, "avgpool")

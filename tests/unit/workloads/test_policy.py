@@ -98,7 +98,7 @@ def test_override_matching_nothing_is_an_error():
 
 def test_declared_keeps_model_annotations():
     spec, _ = parse_spec("w4a8")
-    g = _net().replace_layers(lambda l: l.with_quant(spec) if l.name == "head" else l)
+    g = _net().replace_layers(lambda layer: layer.with_quant(spec) if layer.name == "head" else layer)
     out = apply_quant(g, "declared")
     assert out.layer("head").quant.label() == "w4a8"
     assert out.layer("stem").quant.label() == "fp32"
