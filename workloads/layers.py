@@ -103,7 +103,10 @@ class Layer(FrozenModel):
     Effective means the padding the output positions actually read: ResNet's
     7x7/2 stem declares 3+3 but, because the output size is floored, reads only
     3+2, so it is given as 5 and the input comes out as the real 224 rows.
-    Use `effective_padding` to derive it from a real input size.
+    It is negative when strided windows never reach the last input rows (a 1x1
+    stride-2 convolution on 56 rows reads 55 of them: padding -1), so that the
+    input still comes out as the real tensor. Use `effective_padding` to
+    derive it from a real input size.
     """
     groups: int = _Dim
     """Convolution groups; ``groups == c == k`` is a depthwise convolution."""
@@ -126,8 +129,6 @@ class Layer(FrozenModel):
     def _check_shape(self) -> Layer:
         if any(v < 1 for v in (*self.stride, *self.dilation)):
             raise ValueError(f"stride and dilation must be >= 1 (got {self.stride}, {self.dilation})")
-        if any(v < 0 for v in self.padding):
-            raise ValueError(f"padding must be >= 0 (got {self.padding})")
         if self.c % self.groups or self.k % self.groups:
             raise ValueError(
                 f"groups must divide c and k (got groups={self.groups}, c={self.c}, k={self.k})"
@@ -215,5 +216,7 @@ def effective_padding(in_size: int, out_size: int, kernel: int, stride: int, dil
     --------
     >>> effective_padding(224, 112, kernel=7, stride=2)
     5
+    >>> effective_padding(56, 28, kernel=1, stride=2)   # never reads the last row
+    -1
     """
-    return max((out_size - 1) * stride + (kernel - 1) * dilation + 1 - in_size, 0)
+    return (out_size - 1) * stride + (kernel - 1) * dilation + 1 - in_size

@@ -36,6 +36,14 @@ def test_depthwise_and_grouped_conv():
     assert grouped.macs == 256 * 48 * 27 * 27 * 25
 
 
+def test_negative_effective_padding_keeps_the_real_input():
+    # ResNet's 1x1/2 shortcut on 56x56: windows start at rows 0, 2, ..., 54 and never read row 55.
+    pad = effective_padding(56, 28, kernel=1, stride=2)
+    assert pad == -1
+    shortcut = Layer(name="ds", op="conv", k=128, c=64, p=28, q=28, stride=(2, 2), padding=(pad, pad))
+    assert shortcut.input_hw == (56, 56)
+
+
 def test_dilated_conv_input_extent():
     # 3x3 kernel dilated by 2 spans 5 input rows: out 10 rows need (10-1)*1 + (3-1)*2 + 1 = 14.
     conv = Layer(name="d", op="conv", k=8, c=8, p=10, q=10, r=3, s=3, dilation=(2, 2))
@@ -70,7 +78,6 @@ def test_non_mac_ops_carry_vector_work():
         ({"k": 0}, "Input should be greater than or equal to 1"),
         ({"c": 6, "k": 4, "groups": 4}, "groups must divide c and k (got groups=4, c=6, k=4)"),
         ({"stride": (0, 1)}, "stride and dilation must be >= 1 (got (0, 1), (1, 1))"),
-        ({"padding": (-1, 0)}, "padding must be >= 0 (got (-1, 0))"),
         ({"r": 3, "padding": (5, 0)}, "padding (5, 0) leaves an empty input"),
     ],
 )

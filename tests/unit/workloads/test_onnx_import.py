@@ -133,9 +133,8 @@ def test_resnet50_layers_by_kind_and_real_input_sizes():
             tensor = graph.tensor(preds[0], layer.name) if preds else graph.inputs[layer.name]
             if layer.input_hw != tensor.shape[2:]:
                 short.append((layer.r, layer.stride, tensor.shape[2] - layer.input_hw[0]))
-    # only the 1x1/2 shortcut convs differ: they never read the last row and column, and
-    # padding cannot be negative, so input_hw is the 55x55 (27, 13) they actually read
-    assert short == [(1, (2, 2), 1)] * 3
+    # negative effective padding keeps even the 1x1/2 shortcut convs at their real input size
+    assert short == []
     sums = [graph.layer(n) for n in graph.select(op="elementwise")]
     assert {(s.source_op, s.input_tensors, s.ops_per_output) for s in sums} == {("Sum", 2, 1.0)}
 
