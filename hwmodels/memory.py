@@ -1,0 +1,151 @@
+"""Storage and links: on-chip memory levels, the DRAM interface and the network-on-chip.
+
+Memory levels are listed innermost first, the way data climbs towards the
+PEs: per-PE register files or scratchpads, then shared buffers. Each level
+says which operands it holds (weights, inputs, outputs), how big one copy
+is, how many copies exist (shared or one per PE), and how fast and how
+expensive it is to read and write. Energy per access is either given or
+derived from the size through the energy table (`hwmodels.energy`), so an
+8 KiB scratchpad is cheaper per bit than a 1 MiB buffer.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import Enum
+
+from pydantic import Field, field_validator
+
+from hwmodels._model import (
+    Bandwidth,
+    Count,
+    FrozenModel,
+    Milliwatts,
+    PicoJoules,
+    SquareMillimetres,
+)
+from hwmodels.energy import EnergyTable, dram_pj_per_bit, sram_pj_per_bit
+
+__all__ = ["Operand", "Sharing", "MemoryLevel", "Dram", "Noc"]
+
+
+class Operand(str, Enum):
+    """A tensor role as the memory sees it (ZigZag's W / I / O split)."""
+
+    WEIGHTS = "weights"
+    INPUTS = "inputs"
+    OUTPUTS = "outputs"
+
+
+class Sharing(str, Enum):
+    """Whether a level is one shared structure or replicated in every PE."""
+
+    SHARED = "shared"
+    PER_PE = "per_pe"
+
+
+class MemoryLevel(FrozenModel):
+    """One level of on-chip storage: a register file, scratchpad or buffer."""
+
+    name: str = Field(min_length=1)
+    """Level name, unique within the accelerator."""
+    size_bytes: Count
+    """Capacity of one instance in bytes (both halves when double-buffered)."""
+    operands: tuple[Operand, ...] = Field(min_length=1)
+    """Operands this level holds: a non-empty subset of weights, inputs, outputs."""
+    sharing: Sharing = Sharing.SHARED
+    """``shared``: ``instances`` copies in total; ``per_pe``: ``instances`` copies in every PE."""
+    instances: Count = 1
+    """Copies of the level (per PE when sharing is per_pe)."""
+    read_bytes_per_cycle: Bandwidth = math.inf
+    """Read bandwidth of one instance in bytes per cycle; ``.inf`` means unlimited."""
+    write_bytes_per_cycle: Bandwidth = math.inf
+    """Write bandwidth of one instance in bytes per cycle; ``.inf`` means unlimited."""
+    ports: Count = 1
+    """Independent access ports of one instance."""
+    banks: Count = 1
+    """Banks of one instance."""
+    double_buffered: bool = False
+    """Half the capacity is filled while the other half is used, hiding load time."""
+    word_bits: Count = 64
+    """Width of one access in bits."""
+    read_pj_per_access: PicoJoules | None = None
+    """Energy of reading one word in pJ; unset: derived from size_bytes via the energy table."""
+    write_pj_per_access: PicoJoules | None = None
+    """Energy of writing one word in pJ; unset: the read energy x the table's sram_write_factor."""
+    area_mm2: SquareMillimetres | None = None
+    """Area of all instances in mm²; unset: estimated from the area table."""
+    leakage_mw: Milliwatts | None = None
+    """Leakage power of all instances in mW; unset: area x leakage density."""
+
+    @field_validator("operands")
+    @classmethod
+    def _unique(cls, value: tuple[Operand, ...]) -> tuple[Operand, ...]:
+        if len(set(value)) != len(value):
+            names = ", ".join(op.value for op in value)
+            raise ValueError(f"must not repeat (got {names})")
+        return value
+
+    @property
+    def size_bits(self) -> int:
+        """Capacity of one instance in bits."""
+        return self.size_bytes * 8
+
+    @property
+    def usable_bytes(self) -> int:
+        """Bytes one tile may occupy: half the capacity when double-buffered."""
+        return self.size_bytes // 2 if self.double_buffered else self.size_bytes
+
+    def holds(self, operand: Operand | str) -> bool:
+        """True when this level stores ``operand``."""
+        return Operand(operand) in self.operands
+
+    def read_pj_per_bit(self, table: EnergyTable) -> float:
+        """Read energy per bit in pJ: the given per-access energy / word_bits, or the SRAM model."""
+        if self.read_pj_per_access is not None:
+            return self.read_pj_per_access / self.word_bits
+        return sram_pj_per_bit(self.size_bytes, table)
+
+    def write_pj_per_bit(self, table: EnergyTable) -> float:
+        """Write energy per bit in pJ: the given per-access energy / word_bits, or read x write factor."""
+        if self.write_pj_per_access is not None:
+            return self.write_pj_per_access / self.word_bits
+        return self.read_pj_per_bit(table) * table.sram_write_factor
+
+
+class Dram(FrozenModel):
+    """The off-chip memory interface."""
+
+    bandwidth_gb_per_s: Bandwidth
+    """Sustained bandwidth in GB/s (10^9 bytes per second); ``.inf`` means unlimited."""
+    energy_pj_per_bit: PicoJoules | None = None
+    """Energy per bit moved in pJ; unset: the energy table's DRAM value (not technology-scaled)."""
+    latency_ns: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    """Access latency in ns added to every transfer."""
+    channels: Count = 1
+    """Independent channels that transfer concurrently (the bandwidth is their sum)."""
+
+    def bytes_per_cycle(self, clock_hz: float) -> float:
+        """Bandwidth in bytes per accelerator clock cycle (``inf`` when unlimited)."""
+        return self.bandwidth_gb_per_s * 1e9 / clock_hz
+
+    def latency_cycles(self, clock_hz: float) -> int:
+        """Latency in whole accelerator cycles (rounded up)."""
+        return math.ceil(self.latency_ns * 1e-9 * clock_hz - 1e-9)
+
+    def pj_per_bit(self, table: EnergyTable) -> float:
+        """Energy per bit moved in pJ."""
+        if self.energy_pj_per_bit is not None:
+            return self.energy_pj_per_bit
+        return dram_pj_per_bit(table)
+
+
+class Noc(FrozenModel):
+    """The network that carries operands from the buffers to the PEs."""
+
+    bytes_per_cycle: Bandwidth = math.inf
+    """Aggregate bandwidth in bytes per cycle; ``.inf`` means unlimited."""
+    energy_pj_per_bit: PicoJoules = 0.0
+    """Energy per bit delivered to a PE in pJ."""
+    multicast: bool = True
+    """One read can be delivered to many PEs (Eyeriss-style multicast)."""
