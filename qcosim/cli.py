@@ -1,0 +1,115 @@
+"""The ``qcosim`` command: thin handlers over the library, one-line errors, exit code 2 for bad input."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from qcosim import api
+from qcosim.tables import models_table, workload_table
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="qcosim",
+    help="Latency and energy of quantized neural-network inference on accelerators.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _console() -> Console:
+    """Terminal output; piped output gets a wide page so tables stay whole in files."""
+    return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+
+
+ParamOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--param", "-P", help="Zoo model parameter key=value (repeatable), e.g. seq_len=256."),
+]
+ShapeOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--input-shape", help="Shape for a symbolic ONNX input, name=1,3,224,224 (repeatable)."),
+]
+QuantOpt = Annotated[
+    str, typer.Option("--quant", "-q", help="Policy shorthand (w8a8, w4a16-g128, fp16 ...) or policy YAML file.")
+]
+
+
+@app.callback()
+def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False):
+    """qcosim: what does quantization buy on this hardware?"""
+
+
+@app.command()
+def workload(
+    model: Annotated[Optional[str], typer.Argument(help="Zoo name, .onnx file or YAML layer list.")] = None,
+    quant: QuantOpt = "fp32",
+    batch: Annotated[Optional[int], typer.Option(help="Batch size (zoo models).")] = None,
+    param: ParamOpt = None,
+    input_shape: ShapeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    list_models: Annotated[bool, typer.Option("--list", help="List the built-in models.")] = False,
+    no_fuse: Annotated[bool, typer.Option("--no-fuse", help="Keep batch-norm/activation layers separate.")] = False,
+) -> None:
+    """Per-layer MACs, parameters, bytes at the chosen precision and BOPs."""
+    out = _console()
+    if list_models or model is None:
+        out.print(models_table(api.zoo_models()))
+        return
+    summary = api.summarize_workload(
+        model, quant, params=api.parse_params(param, batch), input_shapes=api.parse_shapes(input_shape),
+        fused=not no_fuse,
+    )
+    if as_json:
+        print(summary.model_dump_json(indent=2))
+    else:
+        out.print(workload_table(summary))
+
+
+@app.command()
+def demo() -> None:
+    """The main job on a built-in default: ResNet-50 at w8a8 and w4a8."""
+    out = _console()
+    for line in api.demo_lines():
+        out.print(line)
+
+
+def _mount_hardware() -> None:
+    from qcosim.cli_hw import hw_app
+
+    app.add_typer(hw_app, name="hw", help="Accelerator presets and files: show, list, schema.")
+
+
+_mount_hardware()
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Usage errors of click or of typer's vendored click: they can show themselves."""
+    return callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: maps user errors to exit code 2 and a single line."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        code = app(args=argv, prog_name="qcosim", standalone_mode=False)
+    except typer.Abort:
+        code = 130
+    except api.USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = 2
+    except Exception as exc:
+        if _is_usage_error(exc):  # bad options or arguments, reported by the CLI library
+            exc.show()
+            sys.exit(exc.exit_code)
+        # An internal error: say so, and keep the traceback for --debug.
+        if "--debug" in argv:
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
+        code = 1
+    sys.exit(code or 0)
