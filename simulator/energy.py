@@ -1,0 +1,95 @@
+"""Prices a layer's counts with the accelerator's energy table: count first, price after.
+
+Mechanism 4 lives here: a MAC costs what a multiplier of the executed widths
+costs (an int8 array pays int8 energy for int4 operands, and the difference is
+reported as padding waste), each memory level charges its own energy per bit,
+and the quantization bookkeeping is priced with the same table: a dyadic
+requantization is an integer multiply of the accumulator by a 16-bit
+multiplier plus a rounding add; an fp32 requantization an fp32 multiply and an
+fp32 add (the int-to-float conversion).
+"""
+
+from __future__ import annotations
+
+from hwmodels import Accelerator
+from hwmodels.energy import (
+    float_add_pj,
+    float_mult_pj,
+    int_add_pj,
+    int_mult_pj,
+    mac_pj,
+    sram_pj_per_bit,
+)
+from simulator.cost import LayerCounts
+from simulator.hardware_view import HardwareView
+from simulator.quant_actions import QuantActions
+from simulator.results import EnergyBreakdown, QuantOverhead
+from workloads.quant import QuantSpec
+
+__all__ = ["price_layer"]
+
+_DYADIC_MULTIPLIER_BITS = 16
+_FLOAT_NAMES = {8: "fp8_e4m3", 16: "fp16", 32: "fp32"}
+
+
+def _float(bits: int) -> str:
+    return _FLOAT_NAMES.get(bits, "fp32")
+
+
+def _vector_op_pj(counts: LayerCounts, table) -> float:
+    if counts.vector_floating:
+        return float_add_pj(_float(counts.vector_bits), table)
+    return int_add_pj(max(counts.vector_bits, 8), table)
+
+
+def _quant_pj(q: QuantActions, spec: QuantSpec, table) -> QuantOverhead:
+    accum = spec.accum_bits
+    lookup_bytes = max(q.codebook_entries, 1)  # an 8-bit level per entry
+    return QuantOverhead(
+        requant_pj=q.requant_fp32 * (float_mult_pj("fp32", table) + float_add_pj("fp32", table))
+        + q.requant_dyadic * (int_mult_pj(accum, _DYADIC_MULTIPLIER_BITS, table) + int_add_pj(accum, table)),
+        dequant_pj=q.dequant * float_mult_pj(_float(q.dequant_bits), table),
+        zero_point_pj=q.zero_point_adds * int_add_pj(accum, table)
+        + q.zero_point_mults * int_mult_pj(accum, 8, table),
+        dynamic_range_pj=q.range_compares * int_add_pj(max(spec.inputs.bits, 8), table)
+        + q.scale_computations * float_mult_pj("fp32", table),
+        codebook_pj=q.codebook_lookups * 8 * sram_pj_per_bit(lookup_bytes, table),
+    )
+
+
+def _mac_pj(counts: LayerCounts, acc: Accelerator, table) -> tuple[float, float]:
+    """(MAC energy at the executed, padded widths; the part of it that padding wastes)."""
+    m = counts.mapping
+    if m is None or not counts.layer.macs:
+        return 0.0, 0.0
+    plan = m.precision
+    spec = counts.layer.quant or QuantSpec()
+    w_fmt, a_fmt = spec.compute_formats
+    executed = acc.mac_pj(plan.weight_bits, plan.act_bits, floating=plan.floating, engine=m.engine_index)
+    accum = acc.engines[m.engine_index].accum_bits
+    ideal = mac_pj(w_fmt.bits, a_fmt.bits, accum, floating=plan.floating, table=table)
+    macs = counts.layer.macs
+    return macs * executed, macs * max(executed - ideal, 0.0)
+
+
+def price_layer(counts: LayerCounts, acc: Accelerator, view: HardwareView) -> tuple[EnergyBreakdown, QuantOverhead]:
+    """Energy of one layer by component, and its quantization overhead by category."""
+    table = acc.scaled_energy
+    spec = counts.layer.quant or QuantSpec()
+    mac, padding = _mac_pj(counts, acc, table)
+    memory = {}
+    for level in view.levels:
+        reads, writes = counts.reads_bits.get(level.name, 0), counts.writes_bits.get(level.name, 0)
+        if reads or writes:
+            memory[level.name] = reads * level.read_pj_per_bit + writes * level.write_pj_per_bit
+    quant = _quant_pj(counts.quant, spec, table).model_copy(update={"padding_pj": padding})
+    breakdown = EnergyBreakdown(
+        mac_pj=mac,
+        memory_pj=memory,
+        dram_pj=(counts.dram_read_bits + counts.dram_write_bits) * view.dram_pj_per_bit,
+        vector_pj=(counts.vector_ops - counts.quant.requant_fp32 - counts.quant.requant_dyadic
+                   - counts.quant.range_compares) * _vector_op_pj(counts, table),
+        quant_pj=quant.total_pj,
+        leakage_pj=view.leakage_pj(counts.cycles),
+    )
+    return breakdown, quant

@@ -1,0 +1,218 @@
+"""`simulate`: an annotated layer graph on an accelerator, to latency, energy and where they go.
+
+The top of the simulator, like a testbench: it reads the hardware once into
+plain numbers, decides which activations stay on chip between layers, maps
+every MAC layer onto its best engine (identical shapes are mapped once),
+counts each layer's actions, prices them, and schedules the layers either
+back to back (analytical) or as tiles on shared resources (discrete-event).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from pydantic import Field
+
+from hwmodels import Accelerator
+from simulator.cost import LayerCounts, Residency, mac_layer_counts, vector_layer_counts
+from simulator.energy import price_layer
+from simulator.hardware_view import HardwareView, hardware_view
+from simulator.mapping import LayerMapping, Objective, map_layer
+from simulator.results import (
+    EnergyBreakdown,
+    LayerResult,
+    LevelTraffic,
+    MappingInfo,
+    QuantOverhead,
+    SimResult,
+    Totals,
+)
+from workloads._model import FrozenModel
+from workloads.footprint import operand_bits
+from workloads.graph import LayerGraph
+from workloads.layers import Layer
+from workloads.quant import QuantSpec
+
+__all__ = ["SimOptions", "simulate", "plan_residency", "layer_counts"]
+
+
+class SimOptions(FrozenModel):
+    """How to simulate."""
+
+    fidelity: Literal["analytical", "des"] = "analytical"
+    """Closed-form per layer, or discrete-event over tiles with shared DRAM."""
+    objective: Objective = Objective.LATENCY
+    """What the mapper minimizes per layer."""
+    keep_activations_on_chip: bool = True
+    """Let activations that fit in a unified activation buffer skip the DRAM round trip."""
+    max_events_per_layer: int = Field(default=256, ge=1)
+    """Discrete-event budget: identical tiles are grouped so a layer has at most this many."""
+    max_cycles: int | None = Field(default=None, ge=1)
+    """Stop the discrete-event run with an error past this many cycles (deadlock guard)."""
+
+
+def plan_residency(graph: LayerGraph, view: HardwareView, enabled: bool = True) -> dict[str, Residency]:
+    """Which activations stay on chip, greedily in execution order.
+
+    An output stays on chip when one level holds both inputs and outputs (a
+    unified buffer, as in the TPU) and, with every tensor still waiting for a
+    consumer, fits in half of it; the other half is left to the layers' tiles.
+    Graph inputs come from DRAM and final outputs go to DRAM.
+    """
+    plan = {layer.name: Residency() for layer in graph.layers()}
+    level = view.dram_facing("outputs")
+    if not enabled or "inputs" not in level.operands or level is not view.dram_facing("inputs"):
+        return plan
+    budget, live, resident = level.capacity_bits // 2, {}, set()
+    waiting = {layer.name: len(graph.successors(layer.name)) for layer in graph.layers()}
+    for layer in graph.layers():
+        preds = graph.predecessors(layer.name)
+        inputs_on_chip = bool(preds) and all(p in resident for p in preds)
+        bits = operand_bits(layer).outputs_bits
+        outputs_on_chip = waiting[layer.name] > 0 and sum(live.values()) + bits <= budget
+        if outputs_on_chip:
+            resident.add(layer.name)
+            live[layer.name] = bits
+        for p in preds:
+            waiting[p] -= 1
+            if waiting[p] == 0:
+                live.pop(p, None)
+        plan[layer.name] = Residency(inputs=inputs_on_chip, outputs=outputs_on_chip)
+    return plan
+
+
+def _mapping_key(layer: Layer) -> Layer:
+    return layer.model_copy(update={"name": "-", "source_op": None, "fused": (), "weight_tensor": None,
+                                    "aux_params": 0, "ops_per_output": 0.0})
+
+
+def _best_mapping(layer: Layer, acc: Accelerator, view: HardwareView, options: SimOptions,
+                  cache: dict) -> LayerMapping:
+    key = _mapping_key(layer)
+    if key not in cache:
+        candidates = [map_layer(layer, acc, view, i, options.objective) for i in range(len(acc.engines))]
+        cache[key] = min(candidates, key=lambda m: (m.compute_cycles, m.engine_index))
+    return dataclasses.replace(cache[key], layer=layer.name)
+
+
+def layer_counts(graph: LayerGraph, acc: Accelerator, view: HardwareView,
+                 options: SimOptions = SimOptions()) -> list[LayerCounts]:
+    """Counts of every layer in execution order (mapping included)."""
+    residency = plan_residency(graph, view, options.keep_activations_on_chip)
+    cache: dict = {}
+    counts = []
+    for layer in graph.layers():
+        res = residency[layer.name]
+        if layer.is_mac:
+            mapping = _best_mapping(layer, acc, view, options, cache)
+            counts.append(mac_layer_counts(layer, mapping, acc, view, res))
+        else:
+            counts.append(vector_layer_counts(layer, acc, view, res))
+    return counts
+
+
+def _mapping_info(counts: LayerCounts) -> MappingInfo:
+    m = counts.mapping
+    if m is None:
+        return MappingInfo(engine=counts.engine, dataflow="vector")
+    return MappingInfo(
+        engine=m.engine, dataflow=m.dataflow.value, spatial_rows=m.fold.spatial_rows,
+        spatial_cols=m.fold.spatial_cols, temporal=m.fold.temporal,
+        folds=m.fold.row_folds * m.fold.col_folds * m.nest.instances,
+        tile_k=m.tile_k, tile_c=m.tile_c, tile_y=m.tile_y, loop_order=m.loop_order, tiles=m.tiles,
+        lanes=m.precision.lanes, cycles_per_mac=m.precision.cycles_per_mac,
+        executed_formats=(m.precision.weight_format, m.precision.act_format),
+    )
+
+
+def layer_result(counts: LayerCounts, acc: Accelerator, view: HardwareView,
+                 cycles: int | None = None, start_cycle: int = 0) -> LayerResult:
+    """Price ``counts`` into a `LayerResult` (``cycles`` overrides the analytical latency)."""
+    if cycles is not None:
+        counts = dataclasses.replace(counts, cycles=cycles)
+    energy, quant = price_layer(counts, acc, view)
+    layer, m = counts.layer, counts.mapping
+    traffic = [
+        LevelTraffic(level=lv.name, read_bits=counts.reads_bits.get(lv.name, 0),
+                     write_bits=counts.writes_bits.get(lv.name, 0))
+        for lv in view.levels
+    ]
+    traffic.append(LevelTraffic(level="dram", read_bits=counts.dram_read_bits, write_bits=counts.dram_write_bits))
+    peak = m.precision.peak_macs_per_cycle if m else 0.0
+    return LayerResult(
+        name=layer.name, op=layer.op.value, quant=(layer.quant or QuantSpec()).label(), macs=layer.macs,
+        cycles=counts.cycles, compute_cycles=counts.compute_cycles,
+        stall_cycles=max(counts.cycles - counts.compute_cycles, 0), start_cycle=start_cycle,
+        utilization=layer.macs / (counts.cycles * peak) if peak and counts.cycles else 0.0,
+        spatial_utilization=m.fold.utilization if m else 0.0,
+        mapping=_mapping_info(counts), traffic=traffic,
+        dram_bytes=(counts.dram_read_bits + counts.dram_write_bits) / 8,
+        energy=energy, quant_overhead=quant, energy_pj=energy.total_pj,
+    )
+
+
+def _sum_models(items, model):
+    """Field-wise sum of pydantic models of one type (dicts of floats summed by key)."""
+    total: dict = {}
+    for item in items:
+        for key, value in item.model_dump().items():
+            if isinstance(value, dict):
+                bucket = total.setdefault(key, {})
+                for k, v in value.items():
+                    bucket[k] = bucket.get(k, 0.0) + v
+            else:
+                total[key] = total.get(key, 0.0) + value
+    return model(**total) if total else model()
+
+
+def totals_of(layers: list[LayerResult], cycles: int, clock_hz: float) -> Totals:
+    """Whole-network totals from per-layer results and the end-to-end cycle count."""
+    energy = _sum_models([r.energy for r in layers], EnergyBreakdown)
+    busy = sum(r.cycles * (r.macs / r.cycles / r.utilization) for r in layers if r.utilization > 0)
+    return Totals(
+        cycles=cycles, latency_s=cycles / clock_hz, energy_pj=energy.total_pj,
+        dram_bytes=sum(r.dram_bytes for r in layers), macs=sum(r.macs for r in layers),
+        utilization=sum(r.macs for r in layers) / busy if busy else 0.0,
+        compute_cycles=sum(r.compute_cycles for r in layers),
+        stall_cycles=sum(r.stall_cycles for r in layers),
+        energy=energy, quant_overhead=_sum_models([r.quant_overhead for r in layers], QuantOverhead),
+    )
+
+
+def simulate(graph: LayerGraph, acc: Accelerator, options: SimOptions = SimOptions(), *,
+             policy: str = "") -> SimResult:
+    """Latency and energy of ``graph`` (annotated with a policy) on ``acc``.
+
+    Parameters
+    ----------
+    graph : LayerGraph
+        The network, each layer annotated with its `QuantSpec` (fp32 where unannotated).
+    acc : Accelerator
+        The hardware.
+    options : SimOptions
+        Fidelity, mapper objective and on-chip residency.
+    policy : str
+        Label of the policy applied, recorded in the result.
+
+    Raises
+    ------
+    MappingError
+        A layer cannot run on the hardware (format unsupported, no tile fits).
+    SimulationError
+        The discrete-event run exceeded ``options.max_cycles``.
+    """
+    view = hardware_view(acc)
+    counts = layer_counts(graph, acc, view, options)
+    if options.fidelity == "des":
+        from simulator.des import run_des
+
+        return run_des(graph, counts, acc, view, options, policy=policy)
+    results, cycle = [], 0
+    for c in counts:
+        results.append(layer_result(c, acc, view, start_cycle=cycle))
+        cycle += c.cycles
+    return SimResult(
+        workload=graph.name, hardware=acc.name, policy=policy, fidelity="analytical",
+        clock_hz=acc.clock_hz, totals=totals_of(results, cycle, acc.clock_hz), layers=results,
+    )

@@ -1,0 +1,108 @@
+"""The accelerator as plain numbers: what the cost model reads in its inner loops.
+
+pydantic stays at the edge: `hardware_view` reads a validated `Accelerator`
+once and keeps, per memory level, its usable capacity, bandwidth and energy
+per bit at the chip's node, and per operand the path from the PEs to DRAM.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from hwmodels import Accelerator
+from hwmodels.memory import Sharing
+
+__all__ = ["LevelView", "HardwareView", "hardware_view", "OPERANDS"]
+
+OPERANDS = ("weights", "inputs", "outputs")
+
+
+@dataclass(frozen=True)
+class LevelView:
+    """One on-chip memory level, totals over all its copies."""
+
+    name: str
+    operands: frozenset[str]
+    per_pe: bool
+    capacity_bits: int
+    """Bits one tile may occupy over all copies (half when double-buffered)."""
+    double_buffered: bool
+    read_bits_per_cycle: float
+    write_bits_per_cycle: float
+    read_pj_per_bit: float
+    write_pj_per_bit: float
+
+
+@dataclass(frozen=True)
+class HardwareView:
+    """Plain-number view of an `Accelerator` for the mapper and the cost model."""
+
+    name: str
+    clock_hz: float
+    levels: tuple[LevelView, ...]
+    dram_bits_per_cycle: float
+    dram_latency_cycles: int
+    dram_pj_per_bit: float
+    dram_channels: int
+    leakage_mw: float
+
+    def holding(self, operand: str) -> list[LevelView]:
+        """Levels that store ``operand``, innermost first."""
+        return [level for level in self.levels if operand in level.operands]
+
+    def dram_facing(self, operand: str) -> LevelView:
+        """The outermost on-chip level of ``operand``: where DRAM tiles land."""
+        return self.holding(operand)[-1]
+
+    def array_facing(self, operand: str) -> LevelView:
+        """The innermost shared level of ``operand``: what the array reads and writes."""
+        shared = [level for level in self.holding(operand) if not level.per_pe]
+        return shared[0] if shared else self.dram_facing(operand)
+
+    def register(self, operand: str) -> LevelView | None:
+        """The per-PE level of ``operand`` touched on every MAC, if any."""
+        per_pe = [level for level in self.holding(operand) if level.per_pe]
+        return per_pe[0] if per_pe else None
+
+    @property
+    def overlaps_dram(self) -> bool:
+        """True when every DRAM-facing buffer is double-buffered (loads hide behind compute)."""
+        return all(self.dram_facing(op).double_buffered for op in OPERANDS)
+
+    def leakage_pj(self, cycles: float) -> float:
+        """Leakage energy over ``cycles`` (mW x s = 1e9 pJ)."""
+        return self.leakage_mw * cycles / self.clock_hz * 1e9
+
+
+def hardware_view(acc: Accelerator) -> HardwareView:
+    """Read ``acc`` once into plain numbers (energies scaled to its node)."""
+    table = acc.scaled_energy
+    pes = sum(engine.pes for engine in acc.engines)
+    levels = []
+    for level in acc.memory:
+        copies = level.instances * (pes if level.sharing is Sharing.PER_PE else 1)
+        levels.append(
+            LevelView(
+                name=level.name,
+                operands=frozenset(op.value for op in level.operands),
+                per_pe=level.sharing is Sharing.PER_PE,
+                capacity_bits=level.usable_bytes * 8 * copies,
+                double_buffered=level.double_buffered,
+                read_bits_per_cycle=level.read_bytes_per_cycle * 8 * copies,
+                write_bits_per_cycle=level.write_bytes_per_cycle * 8 * copies,
+                read_pj_per_bit=level.read_pj_per_bit(table),
+                write_pj_per_bit=level.write_pj_per_bit(table),
+            )
+        )
+    bytes_per_cycle = acc.dram_bytes_per_cycle
+    return HardwareView(
+        name=acc.name,
+        clock_hz=acc.clock_hz,
+        levels=tuple(levels),
+        dram_bits_per_cycle=bytes_per_cycle * 8 if math.isfinite(bytes_per_cycle) else math.inf,
+        dram_latency_cycles=acc.dram_latency_cycles,
+        dram_pj_per_bit=acc.dram_pj_per_bit(),
+        dram_channels=acc.dram.channels,
+        leakage_mw=acc.leakage_mw,
+    )

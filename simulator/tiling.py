@@ -1,0 +1,288 @@
+"""Closed-form arithmetic of one layer on one array: spatial folds and DRAM-level tiles.
+
+The array is the loom, the layer the cloth: `fold` says how the loop nest is
+laid on the rows and columns of PEs (and how many passes that takes), and
+`evaluate_tiles` says, for every candidate tile of the on-chip buffers, how
+many bits cross the DRAM interface and how much buffer room the tile needs.
+Everything here works on plain integers and numpy arrays, so the mapper can
+score thousands of candidates per layer in one vectorized call.
+
+Loop dimensions per instance (a convolution group, or one matmul of a batch):
+``k`` filters, ``c`` input channels, ``y`` output rows (batch x output
+height), ``q`` output columns, ``r x s`` kernel. The DRAM-level tile splits
+``k``, ``c`` and ``y``; ``q``, ``r`` and ``s`` stay whole.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+__all__ = [
+    "Dataflow",
+    "LoopNest",
+    "Fold",
+    "fold",
+    "systolic_cycles",
+    "OperandWidths",
+    "TileCost",
+    "LOOP_ORDERS",
+    "evaluate_tiles",
+    "tile_candidates",
+]
+
+
+class Dataflow(str, Enum):
+    """What stays in the PEs while the other operands stream past."""
+
+    WEIGHT_STATIONARY = "weight_stationary"
+    OUTPUT_STATIONARY = "output_stationary"
+    INPUT_STATIONARY = "input_stationary"
+    ROW_STATIONARY = "row_stationary"
+
+
+@dataclass(frozen=True)
+class LoopNest:
+    """A layer's loop bounds per instance, as plain integers."""
+
+    instances: int
+    """Independent repetitions: convolution groups, or matmuls of a batch."""
+    k: int
+    """Filters (output channels) per instance."""
+    c: int
+    """Input channels per instance."""
+    y: int
+    """Output rows: batch x output height (tokens for a GEMM)."""
+    q: int
+    """Output columns."""
+    r: int
+    """Kernel rows."""
+    s: int
+    """Kernel columns."""
+    stride: int
+    """Row stride."""
+    halo: int
+    """Extra input rows a tile reads beyond stride x rows: (r - 1) x dilation + 1 - stride."""
+    input_cols: int
+    """Input columns read per input row."""
+    input_elements: int
+    """Real input elements per instance (caps what a full pass can read)."""
+    weights_shared: bool = True
+    """W is shared by all rows ``y`` (static weights); False only matters for bookkeeping."""
+
+    @property
+    def macs(self) -> int:
+        """MACs of all instances."""
+        return self.instances * self.k * self.c * self.y * self.q * self.r * self.s
+
+    @property
+    def gemm(self) -> tuple[int, int, int]:
+        """The im2col GEMM view per instance: (output pixels M, reduction K, filters N)."""
+        return self.y * self.q, self.c * self.r * self.s, self.k
+
+
+@dataclass(frozen=True)
+class Fold:
+    """How a layer lies on an array of ``rows x cols`` PEs."""
+
+    spatial_rows: int
+    """S_R: extent of the loop mapped on PE rows (before folding)."""
+    spatial_cols: int
+    """S_C: extent of the loop mapped on PE columns (before folding)."""
+    temporal: int
+    """T: extent of the loop that runs in time inside a PE."""
+    row_folds: int
+    """ceil(S_R / rows)."""
+    col_folds: int
+    """ceil(S_C / cols)."""
+    compute_cycles: int
+    """Cycles of all instances at one MAC per PE per cycle, fill and drain included."""
+    utilization: float
+    """Fraction of the PEs doing useful work while the array runs, fill and drain included."""
+
+
+def systolic_cycles(sr: int, sc: int, t: int, rows: int, cols: int) -> int:
+    """Cycles of one GEMM on a systolic array, SCALE-Sim's closed form.
+
+    Samajdar et al., "SCALE-Sim: Systolic CNN Accelerator Simulator",
+    arXiv:1811.02883, Sec. IV: a mapping that fits the array takes
+    ``2*S_R + S_C + T - 2`` cycles (fill, stream, drain); a larger one is cut
+    into ``ceil(S_R/R) * ceil(S_C/C)`` folds of ``2*R + C + T - 2`` cycles each.
+
+    Examples
+    --------
+    >>> systolic_cycles(sr=8, sc=8, t=16, rows=8, cols=8)   # 2*8 + 8 + 16 - 2
+    38
+    >>> systolic_cycles(sr=20, sc=8, t=16, rows=8, cols=8)  # 3 folds of 38
+    114
+    """
+    if sr <= rows and sc <= cols:
+        return 2 * sr + sc + t - 2
+    return (2 * rows + cols + t - 2) * math.ceil(sr / rows) * math.ceil(sc / cols)
+
+
+def _placement(nest: LoopNest, dataflow: Dataflow) -> tuple[int, int, int]:
+    """(S_R, S_C, T) per SCALE-Sim's Table II, with row-stationary as Eyeriss lays it out."""
+    m, kred, nf = nest.gemm
+    if dataflow is Dataflow.OUTPUT_STATIONARY:
+        return m, nf, kred
+    if dataflow is Dataflow.WEIGHT_STATIONARY:
+        return kred, nf, m
+    if dataflow is Dataflow.INPUT_STATIONARY:
+        return kred, m, nf
+    # Row stationary (Chen et al., ISCA 2016): filter rows x channels down the PE
+    # rows, output rows x filters across the PE columns; a PE slides one filter
+    # row along one input row, so columns and kernel width run in time.
+    return nest.r * nest.c, nest.y * nest.k, nest.q * nest.s
+
+
+def fold(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, lanes: int = 1) -> Fold:
+    """Lay ``nest`` on a ``rows x cols`` array; ``lanes`` MACs per PE per cycle widen the columns.
+
+    ``lanes`` models precision-scalable PEs (Bit Fusion at 4x4 bits fuses into
+    four independent 4-bit MACs): the array behaves as ``rows x (cols*lanes)``.
+    """
+    sr, sc, t = _placement(nest, dataflow)
+    wide = cols * lanes
+    per_instance = systolic_cycles(sr, sc, t, rows, wide)
+    cycles = per_instance * nest.instances
+    return Fold(
+        spatial_rows=sr,
+        spatial_cols=sc,
+        temporal=t,
+        row_folds=math.ceil(sr / rows),
+        col_folds=math.ceil(sc / wide),
+        compute_cycles=cycles,
+        utilization=nest.macs / (cycles * rows * wide),
+    )
+
+
+@dataclass(frozen=True)
+class OperandWidths:
+    """Average storage bits per element of each operand, scales included."""
+
+    weight_bits: float
+    input_bits: float
+    output_bits: float
+    accum_bits: int
+
+
+LOOP_ORDERS = ("kcy", "kyc", "cky", "cyk", "yck", "ykc")
+"""Outer-to-inner orders of the three tiled loops; only the innermost one changes reuse."""
+_INNERMOST = np.array([order[-1] for order in LOOP_ORDERS])
+
+
+def tile_candidates(extent: int, unit: int = 1, limit: int = 24) -> np.ndarray:
+    """Tile sizes for a loop of ``extent``: multiples of ``unit``, near-divisors and the whole.
+
+    Near-divisors ``ceil(extent / t)`` keep the last tile almost full; powers of
+    two and multiples of the spatial unroll keep the array busy.
+    """
+    sizes = {extent}
+    for trips in range(1, min(extent, limit) + 1):
+        sizes.add(math.ceil(extent / trips))
+    value = 1
+    while value < extent:
+        sizes.add(value)
+        sizes.update(m for m in (unit * value,) if m < extent)
+        value *= 2
+    return np.array(sorted(sizes), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class TileCost:
+    """Vectorized costs of tile candidates (one entry per candidate)."""
+
+    k: np.ndarray
+    c: np.ndarray
+    y: np.ndarray
+    order: np.ndarray
+    """Index into `LOOP_ORDERS`."""
+    weight_tile_bits: np.ndarray
+    input_tile_bits: np.ndarray
+    output_tile_bits: np.ndarray
+    """On-chip tile of partial sums at accumulator width."""
+    dram_weight_bits: np.ndarray
+    dram_input_bits: np.ndarray
+    dram_output_bits: np.ndarray
+    """Output and partial-sum traffic (reads and writes)."""
+    tiles: np.ndarray
+    """Number of tiles per instance."""
+
+    @property
+    def dram_bits(self) -> np.ndarray:
+        return self.dram_weight_bits + self.dram_input_bits + self.dram_output_bits
+
+
+def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, int, int] = (1, 1, 1)) -> TileCost:
+    """Tile sizes, buffer needs and DRAM traffic of every (k, c, y, loop-order) candidate.
+
+    Traffic follows the classic reuse rule: an operand is fetched once per tile
+    if the loop it does not depend on is the innermost; otherwise once per
+    iteration of that loop. Partial sums that cannot stay on chip (reduction
+    loop ``c`` not innermost) make ``2 * (trips_c - 1)`` round trips at
+    accumulator width before the final write at output width.
+    """
+    ks = tile_candidates(nest.k, spatial[0])
+    cs = tile_candidates(nest.c, spatial[1])
+    ys = tile_candidates(nest.y, spatial[2])
+    k, c, y, order = (
+        axis.ravel()
+        for axis in np.meshgrid(ks, cs, ys, np.arange(len(LOOP_ORDERS)), indexing="ij")
+    )
+    tk, tc, ty = -(-nest.k // k), -(-nest.c // c), -(-nest.y // y)
+    rows_in = (y - 1) * nest.stride + nest.halo + nest.stride
+    rows_in = np.minimum(rows_in, nest.input_elements // max(nest.c * nest.input_cols, 1))
+    w_tile = k * c * nest.r * nest.s * widths.weight_bits
+    i_tile = c * rows_in * nest.input_cols * widths.input_bits
+    o_tile = k * y * nest.q * widths.accum_bits
+    inner = _INNERMOST[order]
+    w_total = nest.k * nest.c * nest.r * nest.s * widths.weight_bits
+    i_pass = np.maximum(ty * rows_in * nest.c * nest.input_cols, nest.input_elements) * widths.input_bits
+    o_final = nest.k * nest.y * nest.q * widths.output_bits
+    o_psum = nest.k * nest.y * nest.q * widths.accum_bits
+    dram_w = np.where(inner == "y", w_total, w_total * ty)
+    dram_i = np.where(inner == "k", i_pass, i_pass * tk)
+    dram_o = np.where(inner == "c", o_final, o_final + 2 * (tc - 1) * o_psum)
+    return TileCost(
+        k=k, c=c, y=y, order=order,
+        weight_tile_bits=w_tile, input_tile_bits=i_tile, output_tile_bits=o_tile,
+        dram_weight_bits=dram_w, dram_input_bits=dram_i, dram_output_bits=dram_o,
+        tiles=tk * tc * ty,
+    )
+
+
+def layer_cycles(
+    compute_cycles: float | np.ndarray,
+    overlapped_bits: float | np.ndarray,
+    exposed_bits: float | np.ndarray,
+    first_tile_bits: float | np.ndarray,
+    tiles: int | np.ndarray,
+    dram_bits_per_cycle: float,
+    dram_latency_cycles: int,
+) -> float | np.ndarray:
+    """Cycles of a layer whose DRAM traffic partly hides behind compute.
+
+    Traffic into double-buffered buffers (``overlapped_bits``) streams while
+    the array computes, except the first tile's load (prologue). Traffic into
+    single-buffered buffers (``exposed_bits``) stalls the array, and each of
+    its ``tiles`` transfers waits the DRAM latency::
+
+        cycles = max(compute, overlapped / bw) + exposed / bw + tiles x latency
+                 + first_tile / bw + latency
+
+    Examples
+    --------
+    >>> layer_cycles(1000, 8000, 0, 800, 10, dram_bits_per_cycle=16, dram_latency_cycles=20)
+    1070.0
+    """
+    bw = dram_bits_per_cycle
+    exposed_latency = np.where(np.asarray(exposed_bits) > 0, tiles * dram_latency_cycles, 0)
+    return (
+        np.maximum(compute_cycles, np.asarray(overlapped_bits) / bw)
+        + np.asarray(exposed_bits) / bw + exposed_latency
+        + np.asarray(first_tile_bits) / bw + dram_latency_cycles
+    ) * 1.0
