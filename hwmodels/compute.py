@@ -141,11 +141,17 @@ class FixedPrecision(_Capability):
         return weight.bits == act.bits and weight.bits in (self.native_bits, *self.subword_bits)
 
     def promotion_targets(self) -> tuple[FormatPair, ...]:
-        """Pairs an unsupported format may be promoted to when no ``supported`` list is given."""
+        """Pairs an unsupported format may be promoted to when no ``supported`` list is given.
+
+        Besides the native and subword widths, operands up to twice the native
+        width (and at most 16 bits) run in ceil(b / n) passes per operand.
+        """
         pairs: list[FormatPair] = []
         for bits in (*self.subword_bits, self.native_bits):
             pairs += _int_pairs((bits,))
-        return tuple(pairs)
+        if 2 * self.native_bits <= 16:
+            pairs += _int_pairs((self.native_bits, 2 * self.native_bits))
+        return tuple(dict.fromkeys(pairs))
 
     def table_pairs(self) -> tuple[FormatPair, ...]:
         """Representative pairs for a peak-throughput table."""

@@ -6,19 +6,66 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hwmodels import Accelerator, load_hardware
 from hwmodels.errors import ConfigError
+from simulator import MappingError, SimOptions, SimResult
+from simulator import simulate as simulate_graph
 from workloads.errors import WorkloadError
 from workloads.io import load_workload
 from workloads.policy import apply_quant, load_policy
 from workloads.summary import WorkloadSummary, summarize
 
-__all__ = ["USER_ERRORS", "summarize_workload", "zoo_models", "parse_params", "parse_shapes", "demo_lines"]
+__all__ = [
+    "USER_ERRORS", "simulate", "summarize_workload", "zoo_models", "parse_params", "parse_shapes",
+    "parse_fidelity", "write_trace", "demo_lines",
+]
 
-USER_ERRORS: tuple[type[Exception], ...] = (WorkloadError, ConfigError)
+USER_ERRORS: tuple[type[Exception], ...] = (WorkloadError, ConfigError, MappingError)
 """Errors caused by the user's input; the CLI prints them as one line with exit code 2."""
 
 DEMO_MODEL = "resnet50"
+DEMO_HARDWARE = "bitfusion"
 DEMO_POLICIES = ("w8a8", "w4a8")
+
+
+def simulate(
+    model: str | Path,
+    hw: str | Path | Accelerator,
+    quant: str | Path = "w8a8",
+    *,
+    fidelity: str = "analytical",
+    params: Mapping[str, Any] | None = None,
+    input_shapes: Mapping[str, Sequence[int]] | None = None,
+    options: SimOptions | None = None,
+) -> SimResult:
+    """Latency and energy of ``model`` at policy ``quant`` on accelerator ``hw``.
+
+    Parameters
+    ----------
+    model : str or Path
+        Zoo name, ONNX file or YAML layer list.
+    hw : str, Path or Accelerator
+        Preset name, YAML/JSON file, or an `Accelerator`.
+    quant : str or Path
+        Policy shorthand (``w4a8``, ``w4a16-g128`` ...) or policy YAML file.
+    fidelity : {"analytical", "des"}
+        Closed form per layer, or discrete-event over tiles.
+    params, input_shapes : mapping, optional
+        Zoo parameters (``batch``, ``seq_len`` ...) and ONNX input shapes.
+    options : SimOptions, optional
+        Further simulator options (mapper objective, on-chip residency ...).
+
+    Examples
+    --------
+    >>> r = simulate("resnet18", "bitfusion", "w4a8")
+    >>> r.totals.macs
+    1814073344
+    """
+    acc = hw if isinstance(hw, Accelerator) else load_hardware(hw)
+    policy = load_policy(quant)
+    graph = apply_quant(load_workload(model, params=params, input_shapes=input_shapes), policy)
+    opts = (options or SimOptions()).model_copy(update={"fidelity": fidelity})
+    return simulate_graph(graph, acc, opts, policy=str(quant))
 
 
 def summarize_workload(
@@ -86,17 +133,25 @@ def parse_shapes(pairs: Iterable[str] | None) -> dict[str, tuple[int, ...]] | No
     return shapes or None
 
 
-def demo_lines() -> list[Any]:
-    """What ``qcosim demo`` prints: ResNet-50 at w8a8 and w4a8 and what 4-bit weights change."""
-    from qcosim.tables import binary_bytes, si, workload_table
+def parse_fidelity(text: str) -> str:
+    """Check a ``--fidelity`` value."""
+    if text not in ("analytical", "des"):
+        raise WorkloadError(f"must be 'analytical' or 'des' (got {text!r})", "--fidelity")
+    return text
 
-    summaries = [summarize_workload(DEMO_MODEL, policy) for policy in DEMO_POLICIES]
-    lines: list[Any] = [workload_table(s) for s in summaries]
-    base, low = (s.totals for s in summaries)
-    lines.append(
-        f"[bold]{DEMO_MODEL}[/]: {si(base.macs)}MACs, {si(base.params)} parameters. "
-        f"Weights {binary_bytes(base.weight_bytes)} at {DEMO_POLICIES[0]} -> "
-        f"{binary_bytes(low.weight_bytes)} at {DEMO_POLICIES[1]} "
-        f"({base.weight_bytes / low.weight_bytes:.2f}x less); BOPs {base.bops / low.bops:.2f}x fewer."
-    )
+
+def write_trace(result: SimResult, path: Path) -> Path:
+    """Write ``result``'s timeline as a Chrome trace (opens in Perfetto / chrome://tracing)."""
+    from simulator.trace import write_chrome_trace
+
+    return write_chrome_trace(result, path)
+
+
+def demo_lines() -> list[Any]:
+    """What ``qcosim demo`` prints: ResNet-50 at w8a8 and w4a8 on Bit Fusion, and why they differ."""
+    from qcosim.tables import comparison_lines, result_table
+
+    results = [simulate(DEMO_MODEL, DEMO_HARDWARE, policy) for policy in DEMO_POLICIES]
+    lines: list[Any] = [result_table(r, limit=12) for r in results]
+    lines.extend(comparison_lines(*results))
     return lines

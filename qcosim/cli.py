@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
 from qcosim import api
-from qcosim.tables import models_table, workload_table
+from qcosim.tables import models_table, result_table, workload_table
 
 __all__ = ["app", "main"]
 
@@ -69,6 +70,32 @@ def workload(
         print(summary.model_dump_json(indent=2))
     else:
         out.print(workload_table(summary))
+
+
+@app.command()
+def simulate(
+    model: Annotated[str, typer.Argument(help="Zoo name, .onnx file or YAML layer list.")],
+    hw: Annotated[str, typer.Option("--hw", "-H", help="Accelerator preset or YAML/JSON file.")],
+    quant: QuantOpt = "w8a8",
+    fidelity: Annotated[str, typer.Option(help="analytical or des (discrete-event).")] = "analytical",
+    batch: Annotated[Optional[int], typer.Option(help="Batch size (zoo models).")] = None,
+    param: ParamOpt = None,
+    input_shape: ShapeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Result as JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Per-layer CSV.")] = False,
+    trace: Annotated[Optional[Path], typer.Option(help="Write a Chrome trace (Perfetto) to this file.")] = None,
+) -> None:
+    """Latency and energy per layer and in total, and where they go."""
+    result = api.simulate(model, hw, quant, fidelity=api.parse_fidelity(fidelity),
+                          params=api.parse_params(param, batch), input_shapes=api.parse_shapes(input_shape))
+    if trace is not None:
+        api.write_trace(result, trace)
+    if as_json:
+        print(result.model_dump_json(indent=2))
+    elif as_csv:
+        print(result.to_csv(), end="")
+    else:
+        _console().print(result_table(result))
 
 
 @app.command()

@@ -63,3 +63,67 @@ def models_table(models) -> Table:
         params = ", ".join(f"{k}={v}" for k, v in info.parameters.items())
         table.add_row(info.name, params, info.description)
     return table
+
+
+def _mj(pj: float) -> str:
+    return f"{pj / 1e9:.3f} mJ"
+
+
+def result_table(result, limit: int | None = None) -> Table:
+    """Per-layer latency, utilization, traffic and energy, with the totals underneath.
+
+    ``limit`` keeps the slowest layers only (the rest are summed in one row).
+    """
+    t = result.totals
+    table = Table(title=f"{result.workload} @ {result.policy} on {result.hardware} ({result.fidelity})")
+    for header in ("layer", "op", "quant", "runs as", "MACs", "cycles", "stall", "util", "DRAM", "energy"):
+        table.add_column(header, justify="left" if header in ("layer", "op", "quant", "runs as") else "right")
+    rows = result.layers
+    if limit is not None and len(rows) > limit:
+        keep = {r.name for r in sorted(rows, key=lambda r: -r.cycles)[:limit]}
+        rest = [r for r in rows if r.name not in keep]
+        rows = [r for r in rows if r.name in keep]
+    else:
+        rest = []
+    for r in rows:
+        formats = "/".join(r.mapping.executed_formats) if r.mapping.executed_formats[0] else "vector"
+        table.add_row(r.name, r.op, r.quant, formats, si(r.macs), f"{r.cycles:,}",
+                      f"{r.stall_cycles / r.cycles:.0%}" if r.cycles else "-",
+                      f"{r.utilization:.0%}" if r.macs else "-", binary_bytes(r.dram_bytes), _mj(r.energy_pj))
+    if rest:
+        table.add_row(f"... {len(rest)} more layers", "", "", "", si(sum(r.macs for r in rest)),
+                      f"{sum(r.cycles for r in rest):,}", "", "", binary_bytes(sum(r.dram_bytes for r in rest)),
+                      _mj(sum(r.energy_pj for r in rest)))
+    e = t.energy
+    tops_per_w = 2 * t.macs / t.energy_pj if t.energy_pj else 0.0  # ops/pJ = TOPS/W
+    table.caption = (
+        f"latency {t.latency_s * 1e3:.3f} ms ({t.cycles:,} cycles; stalls {t.stall_cycles:,}) | "
+        f"energy {_mj(t.energy_pj)} = {t.energy_pj / max(t.macs, 1):.3f} pJ/MAC, {tops_per_w:.2f} TOPS/W | "
+        f"DRAM {binary_bytes(t.dram_bytes)} | utilization {t.utilization:.1%}\n"
+        f"energy: MAC {_mj(e.mac_pj)}, on-chip {_mj(sum(e.memory_pj.values()))}, DRAM {_mj(e.dram_pj)}, "
+        f"vector {_mj(e.vector_pj)}, quantization overhead {_mj(e.quant_pj)}, leakage {_mj(e.leakage_pj)}"
+    )
+    return table
+
+
+def comparison_lines(base, low) -> list[str]:
+    """What the lower-precision run bought over the base run, mechanism by mechanism."""
+    a, b = base.totals, low.totals
+    mac_a = [r for r in base.layers if r.macs]
+    mac_b = {r.name: r for r in low.layers if r.macs}
+    peak_up = sum(mac_b[r.name].macs / mac_b[r.name].cycles for r in mac_a if mac_b[r.name].cycles) / max(
+        sum(r.macs / r.cycles for r in mac_a if r.cycles), 1e-12)
+    return [
+        f"[bold]{base.policy} -> {low.policy} on {base.hardware}[/]: latency {a.latency_s * 1e3:.3f} -> "
+        f"{b.latency_s * 1e3:.3f} ms ({a.cycles / max(b.cycles, 1):.2f}x faster), energy {_mj(a.energy_pj)} -> "
+        f"{_mj(b.energy_pj)} ({a.energy_pj / max(b.energy_pj, 1e-12):.2f}x less).",
+        f"  throughput: array cycles {a.compute_cycles:,} -> {b.compute_cycles:,}; MAC layers run "
+        f"{peak_up:.2f}x more MACs per cycle on average (precision-scalable PEs).",
+        f"  data movement: DRAM {binary_bytes(a.dram_bytes)} -> {binary_bytes(b.dram_bytes)} "
+        f"({a.dram_bytes / max(b.dram_bytes, 1):.2f}x less); stalls {a.stall_cycles:,} -> {b.stall_cycles:,} cycles; "
+        "narrower weights also mean larger tiles in the same buffers.",
+        f"  energy: MAC {_mj(a.energy.mac_pj)} -> {_mj(b.energy.mac_pj)}, on-chip "
+        f"{_mj(sum(a.energy.memory_pj.values()))} -> {_mj(sum(b.energy.memory_pj.values()))}, DRAM "
+        f"{_mj(a.energy.dram_pj)} -> {_mj(b.energy.dram_pj)}; quantization overhead "
+        f"{_mj(b.energy.quant_pj)} (requantization {_mj(b.quant_overhead.requant_pj)}).",
+    ]

@@ -17,6 +17,7 @@ from pydantic import Field
 from hwmodels import Accelerator
 from simulator.cost import LayerCounts, Residency, mac_layer_counts, vector_layer_counts
 from simulator.energy import price_layer
+from simulator.errors import MappingError
 from simulator.hardware_view import HardwareView, hardware_view
 from simulator.mapping import LayerMapping, Objective, map_layer
 from simulator.results import (
@@ -91,7 +92,14 @@ def _best_mapping(layer: Layer, acc: Accelerator, view: HardwareView, options: S
                   cache: dict) -> LayerMapping:
     key = _mapping_key(layer)
     if key not in cache:
-        candidates = [map_layer(layer, acc, view, i, options.objective) for i in range(len(acc.engines))]
+        candidates, errors = [], []
+        for index in range(len(acc.engines)):
+            try:
+                candidates.append(map_layer(layer, acc, view, index, options.objective))
+            except MappingError as exc:  # this engine cannot run it; another may
+                errors.append(exc)
+        if not candidates:
+            raise errors[0]
         cache[key] = min(candidates, key=lambda m: (m.compute_cycles, m.engine_index))
     return dataclasses.replace(cache[key], layer=layer.name)
 

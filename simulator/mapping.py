@@ -186,10 +186,15 @@ def _feasible(tiles: TileCost, view: HardwareView) -> tuple[np.ndarray, dict[str
     return ok, smallest
 
 
-def _score(tiles: TileCost, compute_cycles: int, view: HardwareView, objective: Objective) -> np.ndarray:
-    """Objective per candidate, with the same latency model the cost model reports."""
-    dram = {"weights": tiles.dram_weight_bits, "inputs": tiles.dram_input_bits,
-            "outputs": tiles.dram_output_bits}
+def _score(tiles: TileCost, compute_cycles: int, instances: int, view: HardwareView,
+           objective: Objective) -> np.ndarray:
+    """Objective per candidate, with the same latency model the cost model reports.
+
+    ``tiles`` describes one instance (group or batched matmul); ``compute_cycles``
+    covers all of them, so traffic and tile counts are scaled to match.
+    """
+    dram = {"weights": tiles.dram_weight_bits * instances, "inputs": tiles.dram_input_bits * instances,
+            "outputs": tiles.dram_output_bits * instances}
     first = {"weights": tiles.weight_tile_bits, "inputs": tiles.input_tile_bits, "outputs": 0}
     overlapped = exposed = first_tile = 0
     for operand in OPERANDS:
@@ -198,9 +203,10 @@ def _score(tiles: TileCost, compute_cycles: int, view: HardwareView, objective: 
             first_tile = first_tile + first[operand]
         else:
             exposed = exposed + dram[operand]
-    latency = layer_cycles(compute_cycles, overlapped, exposed, first_tile, tiles.tiles,
-                           view.dram_bits_per_cycle, view.dram_latency_cycles)
-    energy = tiles.dram_bits * view.dram_pj_per_bit
+    # Whole cycles, as reported: a sub-cycle gain must not buy extra DRAM traffic.
+    latency = np.ceil(layer_cycles(compute_cycles, overlapped, exposed, first_tile, tiles.tiles * instances,
+                                   view.dram_bits_per_cycle, view.dram_latency_cycles))
+    energy = tiles.dram_bits * instances * view.dram_pj_per_bit
     if objective is Objective.LATENCY:
         return latency + energy * 1e-9  # energy breaks ties
     if objective is Objective.ENERGY:
@@ -235,7 +241,7 @@ def map_layer(
             f"the smallest tile needs {math.ceil(smallest[level.name] / 8)} bytes",
         )
     compute = math.ceil(layout.compute_cycles * plan.cycles_per_mac)
-    score = np.where(ok, _score(tiles, compute, view, objective), np.inf)
+    score = np.where(ok, _score(tiles, compute, nest.instances, view, objective), np.inf)
     best = int(np.argmin(score))
     n = nest.instances
     return LayerMapping(

@@ -97,3 +97,40 @@ def test_unknown_option_is_a_usage_error(capsys):
     code, _, err = run(capsys, "workload", "resnet50", "--bogus")
     assert code == 2
     assert "No such option: --bogus" in err
+
+
+def test_simulate_json_contract(capsys):
+    code, out, err = run(capsys, "simulate", "resnet18", "--hw", "bitfusion", "-q", "w4a8", "--json")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    totals = data["totals"]
+    assert {"cycles", "latency_s", "energy_pj", "dram_bytes", "macs", "utilization"} <= set(totals)
+    assert totals["macs"] == 1_814_073_344  # torchvision ResNet-18 weight card: 1.814 GMACs
+    assert totals["latency_s"] == pytest.approx(totals["cycles"] / 500e6)  # Bit Fusion runs at 500 MHz
+    assert 0 < totals["utilization"] <= 1
+    assert [layer["name"] for layer in data["layers"]][0] == "conv1"
+    assert data["layers"][0]["mapping"]["executed_formats"] == ["int4", "int8"]
+
+
+def test_simulate_table_and_csv(capsys):
+    code, out, _ = run(capsys, "simulate", "examples/tiny-cnn.yaml", "--hw", "edge-npu", "-q", "w8a8")
+    assert code == 0 and "TOPS/W" in out and "conv1" in out
+    code, out, _ = run(capsys, "simulate", "examples/tiny-cnn.yaml", "--hw", "edge-npu", "--csv")
+    lines = out.splitlines()
+    assert lines[0].startswith("layer,op,quant,engine,macs,start_cycle,cycles")
+    assert len(lines) == 1 + 6
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["simulate", "resnet18", "--hw", "tpu-v1", "-q", "fp16"],
+         "error: layer 'conv1': engine 'mxu' cannot run weights=fp16, activations=fp16"),
+        (["simulate", "resnet18", "--hw", "tpu-v1", "--fidelity", "cycle"],
+         "error: --fidelity: must be 'analytical' or 'des' (got 'cycle')"),
+        (["simulate", "resnet18", "--hw", "nope.yaml"], "error: nope.yaml"),
+    ],
+)
+def test_simulate_bad_input(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and err.startswith(message) and err.count("\n") == 1
