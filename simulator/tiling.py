@@ -276,7 +276,7 @@ def layer_cycles(
 
     Examples
     --------
-    >>> layer_cycles(1000, 8000, 0, 800, 10, dram_bits_per_cycle=16, dram_latency_cycles=20)
+    >>> float(layer_cycles(1000, 8000, 0, 800, 10, dram_bits_per_cycle=16, dram_latency_cycles=20))
     1070.0
     """
     bw = dram_bits_per_cycle

@@ -1,0 +1,46 @@
+"""The package map of DESIGN.md holds: imports point one way, and public names are deliberate."""
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+# What each top-level package may import from the others (qcosim -> reports -> analysis ->
+# simulator -> (workloads, hwmodels); inputs never import engines).
+ALLOWED = {
+    "workloads": set(),
+    "hwmodels": set(),
+    "simulator": {"workloads", "hwmodels"},
+    "analysis": {"simulator", "workloads", "hwmodels"},
+    "reports": {"analysis", "simulator", "workloads", "hwmodels"},
+    "qcosim": {"reports", "analysis", "simulator", "workloads", "hwmodels"},
+}
+
+
+def _imported_packages(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names & set(ALLOWED)
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_imports_point_one_way(package):
+    for path in (ROOT / package).rglob("*.py"):
+        wrong = _imported_packages(path) - ALLOWED[package] - {package}
+        assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}"
+
+
+@pytest.mark.parametrize("package", ["workloads", "hwmodels", "simulator", "qcosim"])
+def test_public_names_exist_and_are_sorted_deliberately(package):
+    module = importlib.import_module(package)
+    assert module.__all__, package
+    for name in module.__all__:
+        assert hasattr(module, name), f"{package}.__all__ names missing {name!r}"
+    assert len(set(module.__all__)) == len(module.__all__)
