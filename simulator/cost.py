@@ -21,7 +21,7 @@ import numpy as np
 
 from hwmodels import Accelerator, ConfigError
 from simulator.errors import MappingError
-from simulator.hardware_view import OPERANDS, HardwareView
+from simulator.hardware_view import HardwareView
 from simulator.mapping import LayerMapping, operand_widths
 from simulator.quant_actions import QuantActions, count_quant_actions
 from simulator.tiling import Dataflow, evaluate_tiles, layer_cycles
@@ -61,6 +61,18 @@ class LayerCounts:
     dram_read_bits: int = 0
     dram_write_bits: int = 0
     quant: QuantActions = field(default_factory=QuantActions)
+    tiles: int = 1
+    """Tiles (MAC layers) or buffer-sized chunks (vector layers), each loaded, computed, stored."""
+    first_load_bits: int = 0
+    """DRAM reads before the first tile can start: a whole tile's footprint."""
+    loads_overlap: bool = False
+    """Loads stream into double-buffered buffers while the previous tile computes."""
+    stores_overlap: bool = False
+    """Stores drain from a double-buffered buffer while the next tile computes."""
+
+    def busy_cycles(self, view: HardwareView) -> float:
+        """Cycles the layer keeps its unit busy: array, vector epilogue or buffer ports."""
+        return max(self.compute_cycles, self.vector_cycles, self.buffer_cycles(view))
 
     def read(self, level: str, bits: float) -> None:
         self.reads_bits[level] = self.reads_bits.get(level, 0) + math.ceil(bits)
@@ -180,21 +192,26 @@ def _vector_rate(layer: Layer, acc: Accelerator, bits: int, floating: bool) -> f
         raise MappingError(layer.name, exc.message) from None
 
 
-def _timing(counts: LayerCounts, view: HardwareView, fills: dict, first: dict, tiles: int) -> None:
-    overlapped = exposed = first_tile = 0.0
-    for operand in OPERANDS:
-        if view.dram_facing(operand).double_buffered:
-            overlapped += fills[operand]
-            first_tile += first.get(operand, 0)
-        else:
-            exposed += fills[operand]
-    busy = max(counts.compute_cycles, counts.vector_cycles, counts.buffer_cycles(view))
-    if not (overlapped or exposed):
-        counts.cycles = math.ceil(busy)
-        return
+def _timing(counts: LayerCounts, view: HardwareView, loaded: list[str], footprint_bits: float) -> None:
+    """Fill the transfer plan and the layer's cycles (`tiling.layer_cycles`)."""
+    reads = counts.dram_read_bits
+    counts.loads_overlap = bool(loaded) and all(view.dram_facing(op).double_buffered for op in loaded)
+    counts.stores_overlap = view.dram_facing("outputs").double_buffered
+    counts.first_load_bits = math.ceil(max(reads / counts.tiles, min(footprint_bits, reads)))
+    busy = counts.busy_cycles(view)
     counts.cycles = math.ceil(float(layer_cycles(
-        busy, overlapped, exposed, first_tile, tiles, view.dram_bits_per_cycle, view.dram_latency_cycles
+        busy, reads, counts.dram_write_bits, counts.first_load_bits, counts.tiles, counts.loads_overlap,
+        counts.stores_overlap, view.dram_bits_per_cycle, view.dram_latency_cycles,
     )))
+
+
+def _vector_tiles(counts: LayerCounts, view: HardwareView) -> int:
+    """Chunks a vector layer streams in: its DRAM tensors cut to fit their buffers."""
+    into, out_of = view.dram_facing("inputs"), view.dram_facing("outputs")
+    if into is out_of:
+        return max(1, math.ceil((counts.dram_read_bits + counts.dram_write_bits) / into.capacity_bits))
+    return max(1, math.ceil(counts.dram_read_bits / into.capacity_bits),
+               math.ceil(counts.dram_write_bits / out_of.capacity_bits))
 
 
 def mac_layer_counts(
@@ -214,8 +231,11 @@ def mac_layer_counts(
     if epilogue:
         rate = _vector_rate(layer, acc, counts.vector_bits, counts.vector_floating)
         counts.vector_cycles = math.ceil(epilogue / rate)
-    _timing(counts, view, fills, {"weights": m.tile_bits["weights"], "inputs": m.tile_bits["inputs"]},
-            m.tiles)
+    counts.tiles = m.tiles
+    loaded = [op for op in ("weights", "inputs") if fills[op]]
+    if m.dram_bits["outputs"] > operand_bits(layer).outputs_bits:
+        loaded.append("outputs")  # partial sums come back for the next reduction tile
+    _timing(counts, view, loaded, sum(m.tile_bits[op] for op in loaded if op != "outputs"))
     return counts
 
 
@@ -239,5 +259,6 @@ def vector_layer_counts(layer: Layer, acc: Accelerator, view: HardwareView, res:
     if counts.vector_ops:
         rate = _vector_rate(layer, acc, counts.vector_bits, counts.vector_floating)
         counts.vector_cycles = math.ceil(counts.vector_ops / rate)
-    _timing(counts, view, fills, {"inputs": min(fills["inputs"], view.dram_facing("inputs").capacity_bits)}, 1)
+    counts.tiles = _vector_tiles(counts, view)
+    _timing(counts, view, ["inputs"] if fills["inputs"] else [], 0)
     return counts

@@ -186,27 +186,24 @@ def _feasible(tiles: TileCost, view: HardwareView) -> tuple[np.ndarray, dict[str
     return ok, smallest
 
 
-def _score(tiles: TileCost, compute_cycles: int, instances: int, view: HardwareView,
-           objective: Objective) -> np.ndarray:
+def _score(tiles: TileCost, compute_cycles: int, instances: int, final_output_bits: float,
+           view: HardwareView, objective: Objective) -> np.ndarray:
     """Objective per candidate, with the same latency model the cost model reports.
 
     ``tiles`` describes one instance (group or batched matmul); ``compute_cycles``
     covers all of them, so traffic and tile counts are scaled to match.
     """
-    dram = {"weights": tiles.dram_weight_bits * instances, "inputs": tiles.dram_input_bits * instances,
-            "outputs": tiles.dram_output_bits * instances}
-    first = {"weights": tiles.weight_tile_bits, "inputs": tiles.input_tile_bits, "outputs": 0}
-    overlapped = exposed = first_tile = 0
-    for operand in OPERANDS:
-        if view.dram_facing(operand).double_buffered:
-            overlapped = overlapped + dram[operand]
-            first_tile = first_tile + first[operand]
-        else:
-            exposed = exposed + dram[operand]
+    spill = np.maximum(tiles.dram_output_bits - final_output_bits, 0) * instances
+    loads = (tiles.dram_weight_bits + tiles.dram_input_bits) * instances + spill / 2
+    stores = final_output_bits * instances + spill / 2
+    double = {op: view.dram_facing(op).double_buffered for op in OPERANDS}
+    loads_overlap = double["weights"] and double["inputs"] and (double["outputs"] | (spill == 0))
+    count = tiles.tiles * instances
+    first = np.maximum(loads / count, np.minimum(tiles.weight_tile_bits + tiles.input_tile_bits, loads))
     # Whole cycles, as reported: a sub-cycle gain must not buy extra DRAM traffic.
-    latency = np.ceil(layer_cycles(compute_cycles, overlapped, exposed, first_tile, tiles.tiles * instances,
-                                   view.dram_bits_per_cycle, view.dram_latency_cycles))
-    energy = tiles.dram_bits * instances * view.dram_pj_per_bit
+    latency = np.ceil(layer_cycles(compute_cycles, loads, stores, first, count, loads_overlap,
+                                   double["outputs"], view.dram_bits_per_cycle, view.dram_latency_cycles))
+    energy = (loads + stores) * view.dram_pj_per_bit
     if objective is Objective.LATENCY:
         return latency + energy * 1e-9  # energy breaks ties
     if objective is Objective.ENERGY:
@@ -231,7 +228,8 @@ def map_layer(
     nest = loop_nest(layer)
     dataflow = Dataflow(engine.dataflow.value)
     layout = fold(nest, dataflow, engine.rows, engine.cols, plan.lanes)
-    tiles = evaluate_tiles(nest, operand_widths(layer, engine.accum_bits))
+    widths = operand_widths(layer, engine.accum_bits)
+    tiles = evaluate_tiles(nest, widths)
     ok, smallest = _feasible(tiles, view)
     if not ok.any():
         level = next(lv for lv in view.levels if lv.name in smallest and smallest[lv.name] > lv.capacity_bits)
@@ -241,7 +239,8 @@ def map_layer(
             f"the smallest tile needs {math.ceil(smallest[level.name] / 8)} bytes",
         )
     compute = math.ceil(layout.compute_cycles * plan.cycles_per_mac)
-    score = np.where(ok, _score(tiles, compute, nest.instances, view, objective), np.inf)
+    final_bits = nest.k * nest.y * nest.q * widths.output_bits
+    score = np.where(ok, _score(tiles, compute, nest.instances, final_bits, view, objective), np.inf)
     best = int(np.argmin(score))
     n = nest.instances
     return LayerMapping(

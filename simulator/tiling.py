@@ -256,33 +256,49 @@ def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, in
 
 
 def layer_cycles(
-    compute_cycles: float | np.ndarray,
-    overlapped_bits: float | np.ndarray,
-    exposed_bits: float | np.ndarray,
-    first_tile_bits: float | np.ndarray,
+    busy_cycles: float | np.ndarray,
+    load_bits: float | np.ndarray,
+    store_bits: float | np.ndarray,
+    first_load_bits: float | np.ndarray,
     tiles: int | np.ndarray,
+    loads_overlap: bool | np.ndarray,
+    stores_overlap: bool | np.ndarray,
     dram_bits_per_cycle: float,
     dram_latency_cycles: int,
 ) -> float | np.ndarray:
-    """Cycles of a layer whose DRAM traffic partly hides behind compute.
+    """Cycles of a layer cut into ``tiles`` tiles, each loaded, computed and stored.
 
-    Traffic into double-buffered buffers (``overlapped_bits``) streams while
-    the array computes, except the first tile's load (prologue). Traffic into
-    single-buffered buffers (``exposed_bits``) stalls the array, and each of
-    its ``tiles`` transfers waits the DRAM latency::
+    Every tile's load and store is a DRAM transfer that waits the latency and
+    then streams at the bandwidth. A stream into (or out of) a double-buffered
+    buffer overlaps compute, except the first load (prologue) and the last
+    store (epilogue); a stream through single-buffered buffers serializes with
+    compute. The layer takes the longest of three paths::
 
-        cycles = max(compute, overlapped / bw) + exposed / bw + tiles x latency
-                 + first_tile / bw + latency
+        pre  = latency + first_load / bw         (if loads overlap)
+        post = latency + store / tiles / bw      (if stores overlap)
+        serial = busy + the loads and stores that do not overlap
+        cycles = max(pre + serial + post,                 compute-bound
+                     overlapped loads + serial / tiles + post,   load-bound: then the last tile
+                     all transfers)                       DRAM channel-bound
 
     Examples
     --------
-    >>> float(layer_cycles(1000, 8000, 0, 800, 10, dram_bits_per_cycle=16, dram_latency_cycles=20))
-    1070.0
+    Four tiles of 100 busy cycles, 4 x 160 bits loaded at 16 bits per cycle with
+    latency 20 into double buffers, nothing stored: the DRAM side (4 x (20 + 10))
+    hides behind compute except the first load, 20 + 10 cycles.
+
+    >>> float(layer_cycles(400, 640, 0, 160, 4, True, True, dram_bits_per_cycle=16, dram_latency_cycles=20))
+    430.0
+    >>> float(layer_cycles(400, 640, 0, 160, 4, False, False, dram_bits_per_cycle=16, dram_latency_cycles=20))
+    520.0
     """
-    bw = dram_bits_per_cycle
-    exposed_latency = np.where(np.asarray(exposed_bits) > 0, tiles * dram_latency_cycles, 0)
-    return (
-        np.maximum(compute_cycles, np.asarray(overlapped_bits) / bw)
-        + np.asarray(exposed_bits) / bw + exposed_latency
-        + np.asarray(first_tile_bits) / bw + dram_latency_cycles
-    ) * 1.0
+    bw, lat = dram_bits_per_cycle, dram_latency_cycles
+    tiles = np.maximum(tiles, 1)
+    load_bits, store_bits = np.asarray(load_bits, dtype=float), np.asarray(store_bits, dtype=float)
+    load_time = np.where(load_bits > 0, tiles * lat, 0) + load_bits / bw
+    store_time = np.where(store_bits > 0, tiles * lat, 0) + store_bits / bw
+    pre = np.where(loads_overlap & (load_bits > 0), lat + np.asarray(first_load_bits) / bw, 0.0)
+    post = np.where(stores_overlap & (store_bits > 0), lat + store_bits / tiles / bw, 0.0)
+    serial = busy_cycles + np.where(loads_overlap, 0.0, load_time) + np.where(stores_overlap, 0.0, store_time)
+    load_bound = np.where(loads_overlap, load_time, 0.0) + serial / tiles + post
+    return np.maximum(np.maximum(pre + serial + post, load_bound), load_time + store_time)

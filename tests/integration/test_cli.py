@@ -134,3 +134,17 @@ def test_simulate_table_and_csv(capsys):
 def test_simulate_bad_input(capsys, argv, message):
     code, _, err = run(capsys, *argv)
     assert code == 2 and err.startswith(message) and err.count("\n") == 1
+
+
+def test_simulate_des_writes_a_chrome_trace(capsys, tmp_path):
+    trace = tmp_path / "out" / "trace.json"
+    code, out, _ = run(capsys, "simulate", "examples/tiny-cnn.yaml", "--hw", "edge-npu", "--fidelity", "des",
+                       "--trace", str(trace), "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["fidelity"] == "des" and result["timeline"]
+    events = json.loads(trace.read_text())["traceEvents"]
+    tracks = {e["args"]["name"] for e in events if e.get("ph") == "M" and e["name"] == "thread_name"}
+    assert {"pe_array", "dram[0]"} <= tracks
+    spans = [e for e in events if e.get("ph") == "X"]
+    assert {e["name"] for e in spans} >= {"conv1", "fc"}
