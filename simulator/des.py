@@ -395,7 +395,7 @@ def run_des(graph: LayerGraph, counts: list[LayerCounts], acc: Accelerator, view
                             start_cycle=spans[p.name][0]) for c, p in zip(counts, plans, strict=True)]
     end_cycle = max((end for _, end in spans.values()), default=0)
     timeline = [TraceEvent(cycle=c, duration_cycles=d, unit=u, layer=n, kind=k, bits=b)
-                for c, d, u, n, k, b in trace]
+                for c, d, u, n, k, b in trace] if options.record_timeline else []
     return SimResult(
         workload=graph.name, hardware=acc.name, policy=policy, fidelity="des", clock_hz=acc.clock_hz,
         totals=totals_of(results, end_cycle, acc.clock_hz), layers=results, timeline=timeline,

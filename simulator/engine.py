@@ -49,6 +49,8 @@ class SimOptions(FrozenModel):
     """Let activations that fit in a unified activation buffer skip the DRAM round trip."""
     max_events_per_layer: int = Field(default=256, ge=1)
     """Discrete-event budget: identical tiles are grouped so a layer has at most this many."""
+    record_timeline: bool = True
+    """Keep every discrete-event span in the result (about 1 KB each; sweeps can turn it off)."""
     max_cycles: int | None = Field(default=None, ge=1)
     """Stop the discrete-event run with an error past this many cycles (deadlock guard)."""
 

@@ -345,3 +345,12 @@ def test_agrees_layer_by_layer_when_single_buffered(hw, name):
     assert des.totals.cycles == pytest.approx(analytical.totals.cycles, rel=0.05)
     for a, d in zip(analytical.layers, des.layers, strict=True):
         assert d.cycles == pytest.approx(a.cycles, rel=0.05), a.name
+
+
+def test_timeline_can_be_left_out():
+    graph = apply_quant(load_workload("resnet18"), "w8a8")
+    acc = load_hardware("edge-npu")
+    full = simulate(graph, acc, DES)
+    lean = simulate(graph, acc, SimOptions(fidelity="des", record_timeline=False))
+    assert full.timeline and not lean.timeline
+    assert lean.totals == full.totals
