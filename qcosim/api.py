@@ -8,16 +8,17 @@ from typing import Any
 
 from hwmodels import Accelerator, load_hardware
 from hwmodels.errors import ConfigError
-from simulator import MappingError, SimOptions, SimResult
+from simulator import MappingError, Objective, SimOptions, SimResult
 from simulator import simulate as simulate_graph
 from workloads.errors import WorkloadError
+from workloads.graph import stream as stream_copies
 from workloads.io import load_workload
 from workloads.policy import apply_quant, load_policy
 from workloads.summary import WorkloadSummary, summarize
 
 __all__ = [
     "USER_ERRORS", "simulate", "summarize_workload", "zoo_models", "parse_params", "parse_shapes",
-    "parse_fidelity", "write_trace", "demo_lines",
+    "parse_fidelity", "parse_objective", "write_trace", "demo_lines",
 ]
 
 USER_ERRORS: tuple[type[Exception], ...] = (WorkloadError, ConfigError, MappingError)
@@ -36,6 +37,7 @@ def simulate(
     fidelity: str = "analytical",
     params: Mapping[str, Any] | None = None,
     input_shapes: Mapping[str, Sequence[int]] | None = None,
+    stream: int = 1,
     options: SimOptions | None = None,
 ) -> SimResult:
     """Latency and energy of ``model`` at policy ``quant`` on accelerator ``hw``.
@@ -52,6 +54,9 @@ def simulate(
         Closed form per layer, or discrete-event over tiles.
     params, input_shapes : mapping, optional
         Zoo parameters (``batch``, ``seq_len`` ...) and ONNX input shapes.
+    stream : int
+        Run this many copies of the network as independent batch items, which
+        several engines may overlap (`workloads.graph.stream`).
     options : SimOptions, optional
         Further simulator options (mapper objective, on-chip residency ...).
 
@@ -63,7 +68,8 @@ def simulate(
     """
     acc = hw if isinstance(hw, Accelerator) else load_hardware(hw)
     policy = load_policy(quant)
-    graph = apply_quant(load_workload(model, params=params, input_shapes=input_shapes), policy)
+    graph = apply_quant(stream_copies(load_workload(model, params=params, input_shapes=input_shapes), stream),
+                        policy)
     opts = (options or SimOptions()).model_copy(update={"fidelity": fidelity})
     return simulate_graph(graph, acc, opts, policy=str(quant))
 
@@ -138,6 +144,14 @@ def parse_fidelity(text: str) -> str:
     if text not in ("analytical", "des"):
         raise WorkloadError(f"must be 'analytical' or 'des' (got {text!r})", "--fidelity")
     return text
+
+
+def parse_objective(text: str) -> SimOptions:
+    """Simulator options for an ``--objective`` value."""
+    names = [o.value for o in Objective]
+    if text not in names:
+        raise WorkloadError(f"must be one of {', '.join(names)} (got {text!r})", "--objective")
+    return SimOptions(objective=text)
 
 
 def write_trace(result: SimResult, path: Path) -> Path:

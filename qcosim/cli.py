@@ -78,7 +78,9 @@ def simulate(
     hw: Annotated[str, typer.Option("--hw", "-H", help="Accelerator preset or YAML/JSON file.")],
     quant: QuantOpt = "w8a8",
     fidelity: Annotated[str, typer.Option(help="analytical or des (discrete-event).")] = "analytical",
+    objective: Annotated[str, typer.Option(help="What the mapper minimizes: latency, energy or edp.")] = "latency",
     batch: Annotated[Optional[int], typer.Option(help="Batch size (zoo models).")] = None,
+    stream: Annotated[int, typer.Option(help="Run N copies as streamed batch items (engines overlap them).")] = 1,
     param: ParamOpt = None,
     input_shape: ShapeOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Result as JSON.")] = False,
@@ -87,7 +89,8 @@ def simulate(
 ) -> None:
     """Latency and energy per layer and in total, and where they go."""
     result = api.simulate(model, hw, quant, fidelity=api.parse_fidelity(fidelity),
-                          params=api.parse_params(param, batch), input_shapes=api.parse_shapes(input_shape))
+                          params=api.parse_params(param, batch), input_shapes=api.parse_shapes(input_shape),
+                          stream=stream, options=api.parse_objective(objective))
     if trace is not None:
         api.write_trace(result, trace)
     if as_json:

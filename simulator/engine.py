@@ -2,9 +2,10 @@
 
 The top of the simulator, like a testbench: it reads the hardware once into
 plain numbers, decides which activations stay on chip between layers, maps
-every MAC layer onto its best engine (identical shapes are mapped once),
-counts each layer's actions, prices them, and schedules the layers either
-back to back (analytical) or as tiles on shared resources (discrete-event).
+every MAC layer onto each engine that can run it (identical shapes are mapped
+once), places layers on engines by list scheduling (`simulator.schedule`),
+prices each layer's actions, and reports either that schedule (analytical)
+or a discrete-event run of it with DRAM contention.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from typing import Literal
 from pydantic import Field
 
 from hwmodels import Accelerator
-from simulator.cost import LayerCounts, Residency, mac_layer_counts, vector_layer_counts
+from simulator.cost import LayerCounts, Residency
 from simulator.energy import price_layer
-from simulator.errors import MappingError
 from simulator.hardware_view import HardwareView, hardware_view
-from simulator.mapping import LayerMapping, Objective, map_layer
+from simulator.mapping import Objective
 from simulator.results import (
     EnergyBreakdown,
     LayerResult,
@@ -29,13 +29,13 @@ from simulator.results import (
     SimResult,
     Totals,
 )
+from simulator.schedule import Schedule, engine_choices, list_schedule
 from workloads._model import FrozenModel
 from workloads.footprint import operand_bits
 from workloads.graph import LayerGraph
-from workloads.layers import Layer
 from workloads.quant import QuantSpec
 
-__all__ = ["SimOptions", "simulate", "plan_residency", "layer_counts"]
+__all__ = ["SimOptions", "simulate", "plan_residency", "schedule", "layer_counts"]
 
 
 class SimOptions(FrozenModel):
@@ -85,41 +85,17 @@ def plan_residency(graph: LayerGraph, view: HardwareView, enabled: bool = True) 
     return plan
 
 
-def _mapping_key(layer: Layer) -> Layer:
-    return layer.model_copy(update={"name": "-", "source_op": None, "fused": (), "weight_tensor": None,
-                                    "aux_params": 0, "ops_per_output": 0.0})
-
-
-def _best_mapping(layer: Layer, acc: Accelerator, view: HardwareView, options: SimOptions,
-                  cache: dict) -> LayerMapping:
-    key = _mapping_key(layer)
-    if key not in cache:
-        candidates, errors = [], []
-        for index in range(len(acc.engines)):
-            try:
-                candidates.append(map_layer(layer, acc, view, index, options.objective))
-            except MappingError as exc:  # this engine cannot run it; another may
-                errors.append(exc)
-        if not candidates:
-            raise errors[0]
-        cache[key] = min(candidates, key=lambda m: (m.compute_cycles, m.engine_index))
-    return dataclasses.replace(cache[key], layer=layer.name)
+def schedule(graph: LayerGraph, acc: Accelerator, view: HardwareView,
+             options: SimOptions = SimOptions()) -> Schedule:
+    """Every layer costed on the units that can run it, and placed by list scheduling."""
+    residency = plan_residency(graph, view, options.keep_activations_on_chip)
+    return list_schedule(graph, engine_choices(graph, acc, view, options.objective, residency))
 
 
 def layer_counts(graph: LayerGraph, acc: Accelerator, view: HardwareView,
                  options: SimOptions = SimOptions()) -> list[LayerCounts]:
-    """Counts of every layer in execution order (mapping included)."""
-    residency = plan_residency(graph, view, options.keep_activations_on_chip)
-    cache: dict = {}
-    counts = []
-    for layer in graph.layers():
-        res = residency[layer.name]
-        if layer.is_mac:
-            mapping = _best_mapping(layer, acc, view, options, cache)
-            counts.append(mac_layer_counts(layer, mapping, acc, view, res))
-        else:
-            counts.append(vector_layer_counts(layer, acc, view, res))
-    return counts
+    """Counts of every layer in execution order, each on the engine the schedule gives it."""
+    return schedule(graph, acc, view, options).counts
 
 
 def _mapping_info(counts: LayerCounts) -> MappingInfo:
@@ -213,16 +189,13 @@ def simulate(graph: LayerGraph, acc: Accelerator, options: SimOptions = SimOptio
         The discrete-event run exceeded ``options.max_cycles``.
     """
     view = hardware_view(acc)
-    counts = layer_counts(graph, acc, view, options)
+    plan = schedule(graph, acc, view, options)
     if options.fidelity == "des":
         from simulator.des import run_des
 
-        return run_des(graph, counts, acc, view, options, policy=policy)
-    results, cycle = [], 0
-    for c in counts:
-        results.append(layer_result(c, acc, view, start_cycle=cycle))
-        cycle += c.cycles
+        return run_des(graph, plan.counts, acc, view, options, policy=policy)
+    results = [layer_result(c, acc, view, start_cycle=plan.start_cycles[c.layer.name]) for c in plan.counts]
     return SimResult(
         workload=graph.name, hardware=acc.name, policy=policy, fidelity="analytical",
-        clock_hz=acc.clock_hz, totals=totals_of(results, cycle, acc.clock_hz), layers=results,
+        clock_hz=acc.clock_hz, totals=totals_of(results, plan.end_cycle, acc.clock_hz), layers=results,
     )

@@ -1,7 +1,7 @@
 """Workloads: the layer graph, the built-in zoo, importers and the quantization vocabulary."""
 
 from workloads.errors import QuantSpecError, WorkloadError
-from workloads.graph import LayerGraph, Tensor, fuse
+from workloads.graph import LayerGraph, Tensor, fuse, stream
 from workloads.io import load_workload
 from workloads.layers import Layer, OpKind, effective_padding
 from workloads.policy import QuantPolicy, apply_quant, load_policy, parse_policy
@@ -44,5 +44,6 @@ __all__ = [
     "load_workload",
     "parse_format",
     "parse_policy",
+    "stream",
     "summarize",
 ]

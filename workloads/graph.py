@@ -19,7 +19,7 @@ from workloads._model import FrozenModel
 from workloads.errors import WorkloadError
 from workloads.layers import MAC_OPS, Layer, OpKind
 
-__all__ = ["Tensor", "LayerGraph", "WeightSource", "fuse", "FUSABLE_OPS"]
+__all__ = ["Tensor", "LayerGraph", "WeightSource", "fuse", "stream", "FUSABLE_OPS"]
 
 
 class Tensor(FrozenModel):
@@ -244,6 +244,33 @@ def fuse(graph: LayerGraph) -> LayerGraph:
     return LayerGraph(
         layers.values(), edges, name=graph.name, inputs=inputs, weight_source=graph.weight_source
     )
+
+
+def stream(graph: LayerGraph, copies: int) -> LayerGraph:
+    """``copies`` independent copies of ``graph``, one per batch item streamed through it.
+
+    Copy ``b`` of layer ``x`` is named ``x#b``. Nothing connects the copies, so
+    a scheduler may run them at once on different engines (they still share
+    DRAM), instead of one batched pass through each layer.
+
+    Examples
+    --------
+    >>> g = LayerGraph([Layer(name="fc", op="gemm", c=8, k=8)], name="mlp")
+    >>> [layer.name for layer in stream(g, 2).layers()]
+    ['fc#0', 'fc#1']
+    """
+    if copies < 1:
+        raise WorkloadError(f"copies must be >= 1 (got {copies})", graph.name)
+    if copies == 1:
+        return graph
+    layers, edges, inputs = [], [], {}
+    for b in range(copies):
+        tag = f"#{b}"
+        layers += [layer.model_copy(update={"name": layer.name + tag}) for layer in graph.layers()]
+        edges += [(u + tag, v + tag, t.model_copy(update={"name": t.name + tag})) for u, v, t in graph.edges()]
+        inputs.update({name + tag: t.model_copy(update={"name": t.name + tag}) for name, t in graph.inputs.items()})
+    return LayerGraph(layers, edges, name=f"{graph.name}x{copies}", inputs=inputs,
+                      weight_source=graph.weight_source)
 
 
 class _Partial:

@@ -148,3 +148,17 @@ def test_simulate_des_writes_a_chrome_trace(capsys, tmp_path):
     assert {"pe_array", "dram[0]"} <= tracks
     spans = [e for e in events if e.get("ph") == "X"]
     assert {e["name"] for e in spans} >= {"conv1", "fc"}
+
+
+def test_simulate_objective_and_stream(capsys):
+    def totals(*extra):
+        code, out, _ = run(capsys, "simulate", "resnet18", "--hw", "edge-npu", "--json", *extra)
+        assert code == 0
+        return json.loads(out)["totals"]
+
+    fast, frugal = totals(), totals("--objective", "energy")
+    assert frugal["energy_pj"] <= fast["energy_pj"] and fast["cycles"] <= frugal["cycles"]
+    streamed = totals("--stream", "2")
+    assert streamed["macs"] == 2 * fast["macs"]
+    code, _, err = run(capsys, "simulate", "resnet18", "--hw", "edge-npu", "--objective", "fast")
+    assert (code, err) == (2, "error: --objective: must be one of latency, energy, edp (got 'fast')\n")

@@ -1,0 +1,94 @@
+"""Which engine runs each layer, and when: list scheduling over the graph.
+
+The chip's dispatcher: every MAC layer is costed on each engine that can run
+it; then, in execution order, each layer goes to the engine where it would
+finish first (ready when its producers are done, started when that engine is
+free). Non-MAC layers share the one vector unit. On a single engine this is
+the layers back to back; with several, independent branches (or streamed
+batch items, `workloads.graph.stream`) overlap. DRAM contention is not part of
+this schedule: the discrete-event fidelity adds it on the same assignment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from hwmodels import Accelerator
+from simulator.cost import LayerCounts, Residency, mac_layer_counts, vector_layer_counts
+from simulator.errors import MappingError
+from simulator.hardware_view import HardwareView
+from simulator.mapping import LayerMapping, Objective, map_layer
+from workloads.graph import LayerGraph
+from workloads.layers import Layer
+
+__all__ = ["Schedule", "engine_choices", "list_schedule"]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The chosen counts of every layer in execution order, and each layer's start cycle."""
+
+    counts: list[LayerCounts]
+    start_cycles: dict[str, int]
+
+    @property
+    def end_cycle(self) -> int:
+        """Cycle the last layer finishes."""
+        return max((self.start_cycles[c.layer.name] + c.cycles for c in self.counts), default=0)
+
+
+def _mapping_key(layer: Layer) -> Layer:
+    """What a mapping depends on: the shape and precision, not the name or the epilogue."""
+    return layer.model_copy(update={"name": "-", "source_op": None, "fused": (), "weight_tensor": None,
+                                    "aux_params": 0, "ops_per_output": 0.0})
+
+
+def _mappings(layer: Layer, acc: Accelerator, view: HardwareView, objective: Objective,
+              cache: dict) -> list[LayerMapping]:
+    """The layer mapped on every engine that can run it (shapes seen before are not mapped again)."""
+    key = _mapping_key(layer)
+    if key not in cache:
+        found, errors = [], []
+        for index in range(len(acc.engines)):
+            try:
+                found.append(map_layer(layer, acc, view, index, objective))
+            except MappingError as exc:  # this engine cannot run it; another may
+                errors.append(exc)
+        if not found:
+            raise errors[0]
+        cache[key] = found
+    return [dataclasses.replace(m, layer=layer.name) for m in cache[key]]
+
+
+def engine_choices(graph: LayerGraph, acc: Accelerator, view: HardwareView, objective: Objective,
+                   residency: dict[str, Residency]) -> dict[str, list[LayerCounts]]:
+    """Counts of every layer on every unit that can run it."""
+    cache: dict = {}
+    choices = {}
+    for layer in graph.layers():
+        res = residency[layer.name]
+        if layer.is_mac:
+            choices[layer.name] = [mac_layer_counts(layer, m, acc, view, res)
+                                   for m in _mappings(layer, acc, view, objective, cache)]
+        else:
+            choices[layer.name] = [vector_layer_counts(layer, acc, view, res)]
+    return choices
+
+
+def list_schedule(graph: LayerGraph, choices: dict[str, list[LayerCounts]]) -> Schedule:
+    """Place each layer, in execution order, on the unit where it finishes first.
+
+    Ties go to the engine listed first, so a single chain stays on one engine.
+    """
+    free: dict[str, int] = {}
+    finish: dict[str, int] = {}
+    chosen, starts = [], {}
+    for layer in graph.layers():
+        ready = max((finish[p] for p in graph.predecessors(layer.name)), default=0)
+        best = min(choices[layer.name], key=lambda c: max(ready, free.get(c.engine, 0)) + c.cycles)
+        start = max(ready, free.get(best.engine, 0))
+        free[best.engine] = finish[layer.name] = start + best.cycles
+        chosen.append(best)
+        starts[layer.name] = start
+    return Schedule(counts=chosen, start_cycles=starts)
