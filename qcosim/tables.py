@@ -109,19 +109,22 @@ def result_table(result, limit: int | None = None) -> Table:
 def comparison_lines(base, low) -> list[str]:
     """What the lower-precision run bought over the base run, mechanism by mechanism."""
     a, b = base.totals, low.totals
-    mac_a = [r for r in base.layers if r.macs]
-    mac_b = {r.name: r for r in low.layers if r.macs}
-    peak_up = sum(mac_b[r.name].macs / mac_b[r.name].cycles for r in mac_a if mac_b[r.name].cycles) / max(
-        sum(r.macs / r.cycles for r in mac_a if r.cycles), 1e-12)
+
+    def peak(result) -> float:  # MACs per cycle the array offers at the first MAC layer's precision
+        first = next(r for r in result.layers if r.macs and r.utilization)
+        return first.macs / (first.cycles * first.utilization)
+
     return [
         f"[bold]{base.policy} -> {low.policy} on {base.hardware}[/]: latency {a.latency_s * 1e3:.3f} -> "
         f"{b.latency_s * 1e3:.3f} ms ({a.cycles / max(b.cycles, 1):.2f}x faster), energy {_mj(a.energy_pj)} -> "
         f"{_mj(b.energy_pj)} ({a.energy_pj / max(b.energy_pj, 1e-12):.2f}x less).",
-        f"  throughput: array cycles {a.compute_cycles:,} -> {b.compute_cycles:,}; MAC layers run "
-        f"{peak_up:.2f}x more MACs per cycle on average (precision-scalable PEs).",
+        f"  throughput: peak {peak(base):,.0f} -> {peak(low):,.0f} MACs/cycle, so the array computes for "
+        f"{a.compute_cycles / max(b.compute_cycles, 1):.2f}x fewer cycles ({a.compute_cycles:,} -> "
+        f"{b.compute_cycles:,}); memory stalls {a.stall_cycles:,} -> {b.stall_cycles:,} cycles"
+        + (", so the layers become more memory-bound." if b.stall_cycles > a.stall_cycles else "."),
         f"  data movement: DRAM {binary_bytes(a.dram_bytes)} -> {binary_bytes(b.dram_bytes)} "
-        f"({a.dram_bytes / max(b.dram_bytes, 1):.2f}x less); stalls {a.stall_cycles:,} -> {b.stall_cycles:,} cycles; "
-        "narrower weights also mean larger tiles in the same buffers.",
+        f"({a.dram_bytes / max(b.dram_bytes, 1):.2f}x less): weights move at half the bits, and narrower "
+        "weights fit larger tiles in the same buffers.",
         f"  energy: MAC {_mj(a.energy.mac_pj)} -> {_mj(b.energy.mac_pj)}, on-chip "
         f"{_mj(sum(a.energy.memory_pj.values()))} -> {_mj(sum(b.energy.memory_pj.values()))}, DRAM "
         f"{_mj(a.energy.dram_pj)} -> {_mj(b.energy.dram_pj)}; quantization overhead "
