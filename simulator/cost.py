@@ -25,7 +25,7 @@ from simulator.hardware_view import HardwareView
 from simulator.mapping import LayerMapping, operand_widths
 from simulator.quant_actions import QuantActions, count_quant_actions
 from simulator.tiling import Dataflow, evaluate_tiles, layer_cycles
-from workloads.footprint import operand_bits
+from workloads.footprint import compute_spec, operand_bits
 from workloads.layers import Layer
 from workloads.quant import QuantSpec
 
@@ -95,23 +95,10 @@ class LayerCounts:
 
 
 def _array_reads(m: LayerMapping, layer: Layer, view: HardwareView) -> dict[str, float]:
-    """Elements the array reads from (or writes to) its buffers, per SCALE-Sim-style reuse."""
+    """Elements the array reads from (or writes to) its buffers (`tiling.tile_array_reads`)."""
     if m.dataflow is Dataflow.ROW_STATIONARY:
         return _register_tiled_reads(m, layer, view)
-    nest, fold = m.nest, m.fold
-    pixels, reduction, filters = nest.gemm
-    row_folds, col_folds = fold.row_folds, fold.col_folds
-    y_trips, k_trips = -(-nest.y // m.tile_y), -(-nest.k // m.tile_k)
-    if m.dataflow is Dataflow.OUTPUT_STATIONARY:
-        counts = (reduction * filters * row_folds, pixels * reduction * col_folds, pixels * filters, 0)
-    elif m.dataflow is Dataflow.INPUT_STATIONARY:
-        counts = (reduction * filters * col_folds, pixels * reduction * k_trips,
-                  pixels * filters * row_folds, pixels * filters * (row_folds - 1))
-    else:  # weight stationary: filters stay in the PEs, psums leave per reduction fold
-        counts = (reduction * filters * y_trips, pixels * reduction * col_folds,
-                  pixels * filters * row_folds, pixels * filters * (row_folds - 1))
-    w, i, o_write, o_read = (nest.instances * c for c in counts)
-    return {"weights": w, "inputs": i, "psum_writes": o_write, "psum_reads": o_read}
+    return m.array_reads
 
 
 def _register_tiled_reads(m: LayerMapping, layer: Layer, view: HardwareView) -> dict[str, float]:
@@ -223,8 +210,9 @@ def mac_layer_counts(
     fills = _dram_traffic(counts, m, layer, operand_bits(layer).outputs_bits, res)
     _buffer_traffic(counts, m, layer, view, fills)
     reads = _array_reads(m, layer, view)
-    counts.quant = count_quant_actions(layer, spec, weight_reads=round(reads["weights"]))
-    epilogue = layer.vector_ops + counts.quant.requant_fp32 + counts.quant.requant_dyadic
+    counts.quant = count_quant_actions(layer, compute_spec(layer), weight_reads=round(reads["weights"]))
+    q = counts.quant
+    epilogue = layer.vector_ops + q.requant_fp32 + q.requant_dyadic + q.range_compares
     counts.vector_floating = spec.compute_is_float
     counts.vector_bits = spec.inputs.bits if spec.compute_is_float else m.precision.accum_bits
     counts.vector_ops = epilogue

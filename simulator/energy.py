@@ -24,6 +24,7 @@ from simulator.cost import LayerCounts
 from simulator.hardware_view import HardwareView
 from simulator.quant_actions import QuantActions
 from simulator.results import EnergyBreakdown, QuantOverhead
+from workloads.footprint import compute_spec
 from workloads.quant import QuantSpec
 
 __all__ = ["price_layer"]
@@ -63,8 +64,7 @@ def _mac_pj(counts: LayerCounts, acc: Accelerator, table) -> tuple[float, float]
     if m is None or not counts.layer.macs:
         return 0.0, 0.0
     plan = m.precision
-    spec = counts.layer.quant or QuantSpec()
-    w_fmt, a_fmt = spec.compute_formats
+    w_fmt, a_fmt = compute_spec(counts.layer).compute_formats
     executed = acc.mac_pj(plan.weight_bits, plan.act_bits, floating=plan.floating, engine=m.engine_index)
     accum = acc.engines[m.engine_index].accum_bits
     ideal = mac_pj(w_fmt.bits, a_fmt.bits, accum, floating=plan.floating, table=table)

@@ -26,13 +26,15 @@ from simulator.tiling import (
     LoopNest,
     OperandWidths,
     TileCost,
+    array_costs,
     evaluate_tiles,
-    fold,
     layer_cycles,
+    merge_temporal,
+    placement,
 )
-from workloads.footprint import operand_bits
+from workloads.footprint import compute_spec, operand_bits
 from workloads.layers import Layer, OpKind
-from workloads.quant import FormatKind, NumberFormat, QuantSpec, parse_format
+from workloads.quant import FormatKind, NumberFormat, parse_format
 
 __all__ = [
     "Objective", "PrecisionPlan", "LayerMapping", "loop_nest", "operand_widths", "plan_precision", "map_layer",
@@ -77,6 +79,11 @@ class LayerMapping:
     precision: PrecisionPlan
     nest: LoopNest
     fold: Fold
+    """How the chosen tile lies on the array; ``fold.compute_cycles`` covers the whole layer."""
+    compute_cycles: int
+    """Array cycles at this precision over all tiles, fill and drain included."""
+    array_reads: dict[str, float]
+    """Elements the array reads from its buffers: weights, inputs, psum_writes, psum_reads."""
     tile_k: int
     tile_c: int
     tile_y: int
@@ -87,11 +94,6 @@ class LayerMapping:
     """On-chip bits of one tile per operand (outputs at accumulator width)."""
     dram_bits: dict[str, int]
     """Bits each operand moves across the DRAM interface, all instances."""
-
-    @property
-    def compute_cycles(self) -> int:
-        """Array cycles at this precision, fill and drain included."""
-        return math.ceil(self.fold.compute_cycles * self.precision.cycles_per_mac)
 
 
 def loop_nest(layer: Layer) -> LoopNest:
@@ -131,7 +133,7 @@ def plan_precision(layer: Layer, engine: MacArray) -> PrecisionPlan:
     MappingError
         If the engine cannot run the formats (and may not promote them).
     """
-    w_fmt, a_fmt = (layer.quant or QuantSpec()).compute_formats
+    w_fmt, a_fmt = compute_spec(layer).compute_formats
     try:
         w_name, a_name = engine.resolve(_executed_format(w_fmt), _executed_format(a_fmt))
         w_run, a_run = parse_format(w_name), parse_format(a_name)
@@ -169,32 +171,53 @@ def operand_widths(layer: Layer, accum_bits: int) -> OperandWidths:
     )
 
 
-def _feasible(tiles: TileCost, view: HardwareView) -> tuple[np.ndarray, dict[str, int]]:
-    """Candidates whose tiles fit every DRAM-facing buffer; and the smallest need per buffer."""
+def _tile_needs(tiles: TileCost, nest: LoopNest, widths: OperandWidths, view: HardwareView) -> dict:
+    """Bits each buffer must hold for one tile of every candidate.
+
+    Weights and inputs land in their DRAM-facing levels. Partial sums
+    accumulate at accumulator width in the innermost shared level holding
+    outputs (TPU's accumulators); when that is not the DRAM-facing level, the
+    finished outputs also need a tile there at output width.
+    """
     need: dict[str, np.ndarray] = {}
-    per_operand = {"weights": tiles.weight_tile_bits, "inputs": tiles.input_tile_bits,
-                   "outputs": tiles.output_tile_bits}
-    for operand in OPERANDS:
-        name = view.dram_facing(operand).name
-        need[name] = need.get(name, 0) + per_operand[operand]
-    ok = np.ones(len(tiles.k), dtype=bool)
+
+    def add(level_name: str, bits) -> None:
+        need[level_name] = need.get(level_name, 0) + bits
+
+    add(view.dram_facing("weights").name, tiles.weight_tile_bits)
+    add(view.dram_facing("inputs").name, tiles.input_tile_bits)
+    psums, outer = view.array_facing("outputs"), view.dram_facing("outputs")
+    add(psums.name, tiles.output_tile_bits)
+    if psums is not outer:
+        add(outer.name, tiles.k * tiles.y * nest.q * widths.output_bits)
+    return need
+
+
+def _feasible(need: dict, view: HardwareView) -> tuple[np.ndarray, dict[str, int]]:
+    """Candidates whose tiles fit every buffer; and the smallest need per buffer."""
+    ok = True
     smallest = {}
     for level in view.levels:
         if level.name in need:
-            ok &= need[level.name] <= level.capacity_bits
+            ok = ok & (need[level.name] <= level.capacity_bits)
             smallest[level.name] = int(np.min(need[level.name]))
-    return ok, smallest
+    return np.asarray(ok), smallest
 
 
-def _score(tiles: TileCost, compute_cycles: int, instances: int, final_output_bits: float,
-           view: HardwareView, objective: Objective) -> np.ndarray:
-    """Objective per candidate, with the same latency model the cost model reports.
+def _score(tiles: TileCost, compute_cycles: np.ndarray, array_reads: dict, instances: int,
+           widths: OperandWidths, final_output_bits: float, view: HardwareView,
+           objective: Objective) -> np.ndarray:
+    """Objective per candidate, with the latency model the cost model reports.
 
-    ``tiles`` describes one instance (group or batched matmul); ``compute_cycles``
-    covers all of them, so traffic and tile counts are scaled to match.
+    The energy estimate holds every term the mapping changes: DRAM traffic,
+    buffer fills, the array's buffer reads and partial sums, and leakage over
+    the layer's cycles (MAC and per-MAC register energy do not depend on it).
+    ``tiles`` describes one instance; ``compute_cycles`` and ``array_reads``
+    cover all, so traffic and tile counts are scaled to match.
     """
     spill = np.maximum(tiles.dram_output_bits - final_output_bits, 0) * instances
-    loads = (tiles.dram_weight_bits + tiles.dram_input_bits) * instances + spill / 2
+    fills = {"weights": tiles.dram_weight_bits * instances, "inputs": tiles.dram_input_bits * instances}
+    loads = fills["weights"] + fills["inputs"] + spill / 2
     stores = final_output_bits * instances + spill / 2
     double = {op: view.dram_facing(op).double_buffered for op in OPERANDS}
     loads_overlap = double["weights"] and double["inputs"] and (double["outputs"] | (spill == 0))
@@ -203,11 +226,22 @@ def _score(tiles: TileCost, compute_cycles: int, instances: int, final_output_bi
     # Whole cycles, as reported: a sub-cycle gain must not buy extra DRAM traffic.
     latency = np.ceil(layer_cycles(compute_cycles, loads, stores, first, count, loads_overlap,
                                    double["outputs"], view.dram_bits_per_cycle, view.dram_latency_cycles))
-    energy = (loads + stores) * view.dram_pj_per_bit
+    psums = view.array_facing("outputs")
+    energy = (
+        (loads + stores) * view.dram_pj_per_bit
+        + fills["weights"] * view.dram_facing("weights").write_pj_per_bit
+        + fills["inputs"] * view.dram_facing("inputs").write_pj_per_bit
+        + array_reads["weights"] * widths.weight_bits * view.array_facing("weights").read_pj_per_bit
+        + array_reads["inputs"] * widths.input_bits * view.array_facing("inputs").read_pj_per_bit
+        + widths.accum_bits * (array_reads["psum_writes"] * psums.write_pj_per_bit
+                               + array_reads["psum_reads"] * psums.read_pj_per_bit)
+        + view.leakage_pj(latency)
+    )
+    # The other quantity breaks ties only: scaled below one unit of the first.
     if objective is Objective.LATENCY:
-        return latency + energy * 1e-9  # energy breaks ties
+        return latency + 0.5 * energy / (np.max(energy) + 1.0)
     if objective is Objective.ENERGY:
-        return energy + latency * 1e-9
+        return energy + 0.5 * latency / (np.max(latency) + 1.0)
     return latency * energy
 
 
@@ -227,10 +261,10 @@ def map_layer(
     plan = plan_precision(layer, engine)
     nest = loop_nest(layer)
     dataflow = Dataflow(engine.dataflow.value)
-    layout = fold(nest, dataflow, engine.rows, engine.cols, plan.lanes)
+    wide = engine.cols * plan.lanes
     widths = operand_widths(layer, engine.accum_bits)
     tiles = evaluate_tiles(nest, widths)
-    ok, smallest = _feasible(tiles, view)
+    ok, smallest = _feasible(_tile_needs(tiles, nest, widths, view), view)
     if not ok.any():
         level = next(lv for lv in view.levels if lv.name in smallest and smallest[lv.name] > lv.capacity_bits)
         raise MappingError(
@@ -238,10 +272,13 @@ def map_layer(
             f"no tile fits buffer {level.name!r}: {level.capacity_bits // 8} usable bytes, "
             f"the smallest tile needs {math.ceil(smallest[level.name] / 8)} bytes",
         )
-    compute = math.ceil(layout.compute_cycles * plan.cycles_per_mac)
+    lane_cycles, reads = array_costs(nest, dataflow, engine.rows, wide, tiles)
+    compute = np.ceil(lane_cycles * plan.cycles_per_mac)
     final_bits = nest.k * nest.y * nest.q * widths.output_bits
-    score = np.where(ok, _score(tiles, compute, nest.instances, final_bits, view, objective), np.inf)
+    score = np.where(ok, _score(tiles, compute, reads, nest.instances, widths, final_bits, view, objective), np.inf)
     best = int(np.argmin(score))
+    k, c, y = int(tiles.k[best]), int(tiles.c[best]), int(tiles.y[best])
+    array_tile = tuple(int(d) for d in merge_temporal(nest, dataflow, k, c, y, tiles.order[best]))
     n = nest.instances
     return LayerMapping(
         layer=layer.name,
@@ -250,10 +287,12 @@ def map_layer(
         dataflow=dataflow,
         precision=plan,
         nest=nest,
-        fold=layout,
-        tile_k=int(tiles.k[best]),
-        tile_c=int(tiles.c[best]),
-        tile_y=int(tiles.y[best]),
+        fold=_tile_fold(nest, dataflow, engine.rows, wide, array_tile, int(lane_cycles[best])),
+        compute_cycles=int(compute[best]),
+        array_reads={name: float(v[best]) for name, v in reads.items()},
+        tile_k=k,
+        tile_c=c,
+        tile_y=y,
         loop_order=LOOP_ORDERS[int(tiles.order[best])],
         tiles=int(tiles.tiles[best]) * n,
         tile_bits={
@@ -266,4 +305,15 @@ def map_layer(
             "inputs": int(tiles.dram_input_bits[best]) * n,
             "outputs": int(tiles.dram_output_bits[best]) * n,
         },
+    )
+
+
+def _tile_fold(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, tile: tuple[int, int, int],
+               lane_cycles: int) -> Fold:
+    """How the chosen (full) tile lies on the array, with the layer's total array cycles."""
+    sr, sc, t = placement(nest, dataflow, *tile)
+    return Fold(
+        spatial_rows=sr, spatial_cols=sc, temporal=t,
+        row_folds=math.ceil(sr / rows), col_folds=math.ceil(sc / wide),
+        compute_cycles=lane_cycles, utilization=nest.macs / (lane_cycles * rows * wide),
     )

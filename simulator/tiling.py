@@ -22,6 +22,13 @@ from enum import Enum
 import numpy as np
 
 __all__ = [
+    "placement",
+    "systolic_cycles_array",
+    "over_tiles",
+    "tile_compute_cycles",
+    "tile_array_reads",
+    "merge_temporal",
+    "array_costs",
     "Dataflow",
     "LoopNest",
     "Fold",
@@ -124,19 +131,153 @@ def systolic_cycles(sr: int, sc: int, t: int, rows: int, cols: int) -> int:
     return (2 * rows + cols + t - 2) * math.ceil(sr / rows) * math.ceil(sc / cols)
 
 
-def _placement(nest: LoopNest, dataflow: Dataflow) -> tuple[int, int, int]:
-    """(S_R, S_C, T) per SCALE-Sim's Table II, with row-stationary as Eyeriss lays it out."""
-    m, kred, nf = nest.gemm
+def placement(nest: LoopNest, dataflow: Dataflow, k, c, y) -> tuple:
+    """(S_R, S_C, T) of a tile of ``k`` filters, ``c`` channels and ``y`` rows (arrays allowed).
+
+    SCALE-Sim's Table II for OS/WS/IS on the tile's im2col GEMM; row stationary
+    lays filter rows x channels down the PE rows and output rows x filters
+    across the columns (Chen et al., ISCA 2016), with columns x kernel width in time.
+    """
+    pixels, reduction = y * nest.q, c * nest.r * nest.s
     if dataflow is Dataflow.OUTPUT_STATIONARY:
-        return m, nf, kred
+        return pixels, k, reduction
     if dataflow is Dataflow.WEIGHT_STATIONARY:
-        return kred, nf, m
+        return reduction, k, pixels
     if dataflow is Dataflow.INPUT_STATIONARY:
-        return kred, m, nf
-    # Row stationary (Chen et al., ISCA 2016): filter rows x channels down the PE
-    # rows, output rows x filters across the PE columns; a PE slides one filter
-    # row along one input row, so columns and kernel width run in time.
-    return nest.r * nest.c, nest.y * nest.k, nest.q * nest.s
+        return reduction, pixels, k
+    return nest.r * c, y * k, nest.q * nest.s
+
+
+def systolic_cycles_array(sr, sc, t, rows: int, cols: int) -> np.ndarray:
+    """`systolic_cycles` over arrays of mappings."""
+    sr, sc, t = np.asarray(sr), np.asarray(sc), np.asarray(t)
+    folded = (2 * rows + cols + t - 2) * -(-sr // rows) * -(-sc // cols)
+    return np.where((sr <= rows) & (sc <= cols), 2 * sr + sc + t - 2, folded)
+
+
+def over_tiles(nest: LoopNest, k, c, y, per_tile) -> np.ndarray | tuple:
+    """Sum of ``per_tile(kt, ct, yt)`` over every tile of one instance (tuples summed item by item).
+
+    A loop of extent E cut into tiles of t has E // t full tiles and, when t
+    does not divide E, one remainder tile: at most 2 x 2 x 2 tile shapes.
+    """
+    k, c, y = np.asarray(k), np.asarray(c), np.asarray(y)
+    shapes = [((k, nest.k // k), (nest.k % k, (nest.k % k > 0))),
+              ((c, nest.c // c), (nest.c % c, (nest.c % c > 0))),
+              ((y, nest.y // y), (nest.y % y, (nest.y % y > 0)))]
+    total = None
+    for kt, nk in shapes[0]:
+        for ct, nc in shapes[1]:
+            for yt, ny in shapes[2]:
+                count = nk * nc * ny
+                if not np.any(count):
+                    continue
+                value = per_tile(np.maximum(kt, 1), np.maximum(ct, 1), np.maximum(yt, 1))
+                if isinstance(value, tuple):
+                    part = tuple(count * v for v in value)
+                    total = part if total is None else tuple(a + b for a, b in zip(total, part, strict=True))
+                else:
+                    total = count * value if total is None else total + count * value
+    return total
+
+
+_TEMPORAL_LOOP = {
+    Dataflow.OUTPUT_STATIONARY: "c",
+    Dataflow.WEIGHT_STATIONARY: "y",
+    Dataflow.INPUT_STATIONARY: "k",
+    Dataflow.ROW_STATIONARY: None,
+}
+
+
+def merge_temporal(nest: LoopNest, dataflow: Dataflow, k, c, y, order) -> tuple:
+    """Tile dims as the array sees them: the temporal loop runs on across tiles when innermost.
+
+    On a weight-stationary array the weights stay in the PEs while the
+    innermost ``y`` loop walks tile after tile, so input rows stream on without
+    a new fill; likewise ``c`` for output-stationary and ``k`` for
+    input-stationary. ``order`` indexes `LOOP_ORDERS` (arrays allowed).
+    """
+    temporal = _TEMPORAL_LOOP[dataflow]
+    inner = _INNERMOST[np.asarray(order)]
+    k = np.where((temporal == "k") & (inner == "k"), nest.k, k)
+    c = np.where((temporal == "c") & (inner == "c"), nest.c, c)
+    y = np.where((temporal == "y") & (inner == "y"), nest.y, y)
+    return k, c, y
+
+
+def tile_compute_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, y) -> np.ndarray:
+    """Array cycles of all instances at one MAC per PE lane, tile by tile (fill and drain per tile).
+
+    ``cols`` is the effective width (columns x lanes). A tile smaller than the
+    array leaves PEs idle; a tile of one output row on a weight-stationary array
+    streams for one cycle per fold: the mapper sees that cost.
+    """
+    def per_tile(kt, ct, yt):
+        return systolic_cycles_array(*placement(nest, dataflow, kt, ct, yt), rows, cols)
+
+    return nest.instances * np.asarray(over_tiles(nest, k, c, y, per_tile))
+
+
+def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles: TileCost) -> tuple:
+    """Lane cycles and array reads of every candidate, shapes evaluated once per loop order class.
+
+    Candidates come in runs of `LOOP_ORDERS` per (k, c, y); the array's cost
+    depends on the order only through whether the temporal loop is innermost
+    (`merge_temporal`), so each shape is evaluated as is and merged, then picked.
+    """
+    runs = len(LOOP_ORDERS)
+    k, c, y = tiles.k[::runs], tiles.c[::runs], tiles.y[::runs]
+    plain = (tile_compute_cycles(nest, dataflow, rows, cols, k, c, y),
+             tile_array_reads(nest, dataflow, rows, cols, k, c, y))
+    temporal = _TEMPORAL_LOOP[dataflow]
+    if temporal is None:
+        merged, use_merged = plain, np.zeros(len(tiles.k), dtype=bool)
+    else:
+        full = merge_temporal(nest, dataflow, k, c, y, np.full(len(k), LOOP_ORDERS.index(
+            next(order for order in LOOP_ORDERS if order[-1] == temporal))))
+        merged = (tile_compute_cycles(nest, dataflow, rows, cols, *full),
+                  tile_array_reads(nest, dataflow, rows, cols, *full))
+        use_merged = _INNERMOST[tiles.order] == temporal
+    shape = np.arange(len(tiles.k)) // runs
+
+    def pick(a, b):
+        return np.where(use_merged, np.broadcast_to(b, k.shape)[shape], np.broadcast_to(a, k.shape)[shape])
+
+    cycles = pick(plain[0], merged[0])
+    reads = {name: pick(plain[1][name], merged[1][name]) for name in plain[1]}
+    return cycles, reads
+
+
+def tile_array_reads(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, y) -> dict[str, np.ndarray]:
+    """Elements the array reads from its buffers (psums: writes and reads), tile by tile.
+
+    SCALE-Sim's operand matrices per tile: the stationary operand is read once
+    per tile and fold of its own; a streaming operand once per fold of the
+    other spatial dimension; partial sums leave the array once per fold of the
+    reduction. Across reduction tiles every output is read back and added to
+    (``trips_c - 1`` times).
+    """
+    def reads(kt, ct, yt):
+        pixels, reduction = yt * nest.q, ct * nest.r * nest.s
+        sr, sc, _ = placement(nest, dataflow, kt, ct, yt)
+        row_folds, col_folds = -(-sr // rows), -(-sc // cols)
+        if dataflow is Dataflow.OUTPUT_STATIONARY:
+            return reduction * kt * row_folds, pixels * reduction * col_folds, pixels * kt, 0 * pixels
+        if dataflow is Dataflow.INPUT_STATIONARY:
+            return (reduction * kt * col_folds, pixels * reduction, pixels * kt * row_folds,
+                    pixels * kt * (row_folds - 1))
+        return (reduction * kt, pixels * reduction * col_folds, pixels * kt * row_folds,
+                pixels * kt * (row_folds - 1))
+
+    parts = over_tiles(nest, k, c, y, reads)
+    c_trips = -(-nest.c // np.asarray(c))
+    outputs = nest.k * nest.y * nest.q
+    return {
+        "weights": nest.instances * parts[0],
+        "inputs": nest.instances * parts[1],
+        "psum_writes": nest.instances * parts[2],
+        "psum_reads": nest.instances * (parts[3] + outputs * (c_trips - 1)),
+    }
 
 
 def fold(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, lanes: int = 1) -> Fold:
@@ -145,7 +286,7 @@ def fold(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, lanes: int = 
     ``lanes`` models precision-scalable PEs (Bit Fusion at 4x4 bits fuses into
     four independent 4-bit MACs): the array behaves as ``rows x (cols*lanes)``.
     """
-    sr, sc, t = _placement(nest, dataflow)
+    sr, sc, t = placement(nest, dataflow, nest.k, nest.c, nest.y)
     wide = cols * lanes
     per_instance = systolic_cycles(sr, sc, t, rows, wide)
     cycles = per_instance * nest.instances

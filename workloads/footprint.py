@@ -12,9 +12,9 @@ import math
 
 from workloads._model import FrozenModel
 from workloads.layers import Layer, OpKind
-from workloads.quant import QuantSpec, TensorQuant
+from workloads.quant import QuantSpec
 
-__all__ = ["OperandBits", "operand_bits", "AUX_PARAM_BITS"]
+__all__ = ["OperandBits", "operand_bits", "compute_spec", "AUX_PARAM_BITS"]
 
 AUX_PARAM_BITS = 32
 """Bias and folded normalization parameters are stored at 32 bits (int32 bias, fp32 scale)."""
@@ -44,10 +44,24 @@ class OperandBits(FrozenModel):
         return math.ceil((self.weights_bits + self.aux_bits) / 8)
 
 
-def _w_operand_quant(layer: Layer, spec: QuantSpec) -> TensorQuant:
+def compute_spec(layer: Layer) -> QuantSpec:
+    """The layer's spec as its arithmetic sees it.
+
+    A batched matmul multiplies two activations: its W operand is the second
+    input (or the KV cache), so it carries that tensor's format, not the
+    weights'. Under ``w4a8`` attention runs int8 x int8.
+
+    Examples
+    --------
+    >>> from workloads.policy import parse_spec
+    >>> qk = Layer(name="qk", op="matmul", n=12, p=128, c=64, k=128, quant=parse_spec("w4a8-kv4")[0])
+    >>> compute_spec(qk).weights.format.name, compute_spec(qk.model_copy(update={"kv_cache": True})).weights.format.name
+    ('int8', 'int4')
+    """
+    spec = layer.quant or QuantSpec()
     if layer.op is OpKind.MATMUL:
-        return spec.kv_format() if layer.kv_cache else spec.inputs
-    return spec.weights
+        return spec.model_copy(update={"weights": spec.kv_format() if layer.kv_cache else spec.inputs})
+    return spec
 
 
 def operand_bits(layer: Layer) -> OperandBits:
@@ -62,7 +76,7 @@ def operand_bits(layer: Layer) -> OperandBits:
     4.125
     """
     spec = layer.quant or QuantSpec()
-    w_quant = _w_operand_quant(layer, spec)
+    w_quant = compute_spec(layer).weights
     # Scales run along the output channel; for a matmul each instance has its own rows.
     w_channels = layer.k * (layer.n if layer.op is OpKind.MATMUL else 1)
     w_elems, in_elems, out_elems = layer.w_operand_elements, layer.input_elements, layer.output_elements
