@@ -39,8 +39,12 @@ FREE_OPS = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", 
 class Residency:
     """Which of a layer's activations stay on chip between layers (no DRAM trip)."""
 
-    inputs: bool = False
+    inputs: float = 0.0
+    """Fraction of the input bits already on chip (producers whose outputs stayed)."""
     outputs: bool = False
+    """The output stays on chip for its consumers (not written to DRAM)."""
+    reserved_bits: int = 0
+    """Bits of the unified buffer held by other resident tensors while this layer runs."""
 
 
 @dataclass
@@ -132,42 +136,77 @@ def _register_tiled_reads(m: LayerMapping, layer: Layer, view: HardwareView) -> 
     }
 
 
-def _dram_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, out_bits: int, res: Residency) -> dict:
+@dataclass(frozen=True)
+class _Flows:
+    """Bits crossing the DRAM interface per operand (after on-chip residency)."""
+
+    weights: float
+    """Weights plus bias / normalization parameters, read."""
+    inputs: float
+    """Input activations not already on chip, read."""
+    outputs: float
+    """Finished outputs written (zero when they stay on chip)."""
+    spill: float
+    """Partial sums written out and read back (each way)."""
+
+
+def _dram_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, res: Residency) -> _Flows:
     """DRAM bits per operand after on-chip residency, split into reads and writes."""
-    final = out_bits
-    spill = max(m.dram_bits["outputs"] - final, 0)  # partial-sum round trips, half each way
-    fills = {"weights": m.dram_bits["weights"], "inputs": 0 if res.inputs else m.dram_bits["inputs"]}
-    drains = (0 if res.outputs else final) + spill / 2
-    counts.dram_read_bits = math.ceil(fills["weights"] + fills["inputs"] + spill / 2)
-    counts.dram_write_bits = math.ceil(drains)
-    return {"weights": fills["weights"], "inputs": fills["inputs"], "outputs": drains + spill / 2}
-
-
-def _buffer_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, view: HardwareView, fills: dict) -> None:
     bits = operand_bits(layer)
-    per = {"weights": bits.weight_bits_per_element, "inputs": bits.input_bits_per_element}
+    spill = max(m.dram_bits["outputs"] - bits.outputs_bits, 0) / 2  # partial-sum round trips
+    flows = _Flows(
+        weights=m.dram_bits["weights"] + bits.aux_bits,
+        inputs=m.dram_bits["inputs"] * (1 - res.inputs),
+        outputs=0 if res.outputs else bits.outputs_bits,
+        spill=spill,
+    )
+    counts.dram_read_bits = math.ceil(flows.weights + flows.inputs + spill)
+    counts.dram_write_bits = math.ceil(flows.outputs + spill)
+    return flows
+
+
+def _operand_traffic(counts: LayerCounts, view: HardwareView, operand: str, fill: float,
+                     array_bits: float, per_mac_bits: float) -> None:
+    """DRAM fill into the operand's outer level, staging inward, array reads, per-MAC register reads."""
+    outer, inner, register = view.dram_facing(operand), view.array_facing(operand), view.register(operand)
+    counts.write(outer.name, fill)
+    if inner is not outer:  # staged through an inner shared level on the way to the array
+        counts.read(outer.name, fill)
+        counts.write(inner.name, fill)
+    if register is None:
+        counts.read(inner.name, array_bits)
+    elif register is inner:  # the scratchpad is the only level: filled from DRAM, read per MAC
+        counts.read(register.name, per_mac_bits)
+    else:
+        counts.read(inner.name, array_bits)
+        counts.write(register.name, array_bits)
+        counts.read(register.name, per_mac_bits)
+
+
+def _buffer_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, view: HardwareView,
+                    flows: _Flows) -> None:
+    """Bits read and written at every on-chip level.
+
+    The array reads payload bits (scales and zero points travel with DRAM
+    fills, not with every MAC); partial sums move at the engine's accumulator
+    width; finished outputs leave the accumulator level at that width too.
+    """
+    spec = compute_spec(layer)
     reads = _array_reads(m, layer, view)
-    for operand in ("weights", "inputs"):
-        outer, inner = view.dram_facing(operand), view.array_facing(operand)
-        counts.write(outer.name, fills[operand])
-        if inner is not outer:  # staged through an inner shared level on the way to the array
-            counts.read(outer.name, fills[operand])
-            counts.write(inner.name, fills[operand])
-        counts.read(inner.name, reads[operand] * per[operand])
-        register = view.register(operand)
-        if register is not None:
-            counts.read(register.name, layer.macs * per[operand])
-            counts.write(register.name, reads[operand] * per[operand])
+    for operand, fill, width in (("weights", flows.weights, spec.weights.bits),
+                                 ("inputs", flows.inputs, spec.inputs.bits)):
+        _operand_traffic(counts, view, operand, fill, reads[operand] * width, layer.macs * width)
     psums, outer = view.array_facing("outputs"), view.dram_facing("outputs")
     accum = m.precision.accum_bits
     counts.write(psums.name, reads["psum_writes"] * accum)
     counts.read(psums.name, reads["psum_reads"] * accum)
     if psums is not outer:
-        counts.read(psums.name, bits.outputs_bits)
-        counts.write(outer.name, bits.outputs_bits)
-    counts.read(outer.name, fills["outputs"])
+        counts.read(psums.name, layer.output_elements * accum)
+        counts.write(outer.name, operand_bits(layer).outputs_bits)
+    counts.read(outer.name, flows.outputs + flows.spill)  # drained to DRAM
+    counts.write(outer.name, flows.spill)                 # partial sums coming back
     register = view.register("outputs")
-    if register is not None:
+    if register is not None and register is not psums:
         counts.read(register.name, layer.macs * accum)
         counts.write(register.name, layer.macs * accum)
 
@@ -207,21 +246,21 @@ def mac_layer_counts(
     """Counts of a conv/gemm/matmul layer under mapping ``m``."""
     spec = layer.quant or QuantSpec()
     counts = LayerCounts(layer=layer, mapping=m, engine=m.engine, compute_cycles=m.compute_cycles)
-    fills = _dram_traffic(counts, m, layer, operand_bits(layer).outputs_bits, res)
-    _buffer_traffic(counts, m, layer, view, fills)
+    flows = _dram_traffic(counts, m, layer, res)
+    _buffer_traffic(counts, m, layer, view, flows)
     reads = _array_reads(m, layer, view)
     counts.quant = count_quant_actions(layer, compute_spec(layer), weight_reads=round(reads["weights"]))
     q = counts.quant
     epilogue = layer.vector_ops + q.requant_fp32 + q.requant_dyadic + q.range_compares
     counts.vector_floating = spec.compute_is_float
-    counts.vector_bits = spec.inputs.bits if spec.compute_is_float else m.precision.accum_bits
+    counts.vector_bits = spec.compute_formats[1].bits if spec.compute_is_float else m.precision.accum_bits
     counts.vector_ops = epilogue
     if epilogue:
         rate = _vector_rate(layer, acc, counts.vector_bits, counts.vector_floating)
         counts.vector_cycles = math.ceil(epilogue / rate)
     counts.tiles = m.tiles
-    loaded = [op for op in ("weights", "inputs") if fills[op]]
-    if m.dram_bits["outputs"] > operand_bits(layer).outputs_bits:
+    loaded = [op for op, bits in (("weights", flows.weights), ("inputs", flows.inputs)) if bits]
+    if flows.spill:
         loaded.append("outputs")  # partial sums come back for the next reduction tile
     _timing(counts, view, loaded, sum(m.tile_bits[op] for op in loaded if op != "outputs"))
     return counts
@@ -234,13 +273,20 @@ def vector_layer_counts(layer: Layer, acc: Accelerator, view: HardwareView, res:
         return counts
     spec = layer.quant or QuantSpec()
     bits = operand_bits(layer)
-    fills = {"weights": 0, "inputs": 0 if res.inputs else bits.inputs_bits,
-             "outputs": 0 if res.outputs else bits.outputs_bits}
-    counts.dram_read_bits, counts.dram_write_bits = fills["inputs"], fills["outputs"]
-    for operand, size in (("inputs", bits.inputs_bits), ("outputs", bits.outputs_bits)):
-        level = view.dram_facing(operand)
-        (counts.write if operand == "inputs" else counts.read)(level.name, fills[operand])
-        (counts.read if operand == "inputs" else counts.write)(view.array_facing(operand).name, size)
+    inputs = bits.inputs_bits * (1 - res.inputs)
+    outputs = 0 if res.outputs else bits.outputs_bits
+    counts.dram_read_bits = math.ceil(inputs + bits.aux_bits)
+    counts.dram_write_bits = outputs
+    # The vector unit works out of the activation buffers; parameters (LayerNorm scale
+    # and shift, position embeddings) come in like weights.
+    acts_in, acts_out = view.dram_facing("inputs"), view.dram_facing("outputs")
+    counts.write(acts_in.name, inputs)
+    counts.read(acts_in.name, bits.inputs_bits)
+    counts.write(acts_out.name, bits.outputs_bits)
+    counts.read(acts_out.name, outputs)
+    if bits.aux_bits:
+        counts.write(view.dram_facing("weights").name, bits.aux_bits)
+        counts.read(view.dram_facing("weights").name, bits.aux_bits)
     counts.quant = count_quant_actions(layer, spec, weight_reads=0)
     counts.vector_ops = layer.vector_ops + counts.quant.range_compares
     counts.vector_bits, counts.vector_floating = spec.inputs.bits, spec.inputs.format.is_float
@@ -248,5 +294,5 @@ def vector_layer_counts(layer: Layer, acc: Accelerator, view: HardwareView, res:
         rate = _vector_rate(layer, acc, counts.vector_bits, counts.vector_floating)
         counts.vector_cycles = math.ceil(counts.vector_ops / rate)
     counts.tiles = _vector_tiles(counts, view)
-    _timing(counts, view, ["inputs"] if fills["inputs"] else [], 0)
+    _timing(counts, view, ["inputs"] if inputs else [], 0)
     return counts

@@ -385,7 +385,7 @@ def run_des(graph: LayerGraph, counts: list[LayerCounts], acc: Accelerator, view
     >>> result.totals.cycles == result.layers[0].cycles
     True
     """
-    from simulator.engine import layer_result, totals_of
+    from simulator.engine import layer_result, share_leakage, totals_of
 
     plans = [plan_layer(c, i, view, options.max_events_per_layer)
              for i, c in enumerate(counts)]
@@ -394,6 +394,7 @@ def run_des(graph: LayerGraph, counts: list[LayerCounts], acc: Accelerator, view
     results = [layer_result(c, acc, view, cycles=spans[p.name][1] - spans[p.name][0],
                             start_cycle=spans[p.name][0]) for c, p in zip(counts, plans, strict=True)]
     end_cycle = max((end for _, end in spans.values()), default=0)
+    results = share_leakage(results, end_cycle, view)
     timeline = [TraceEvent(cycle=c, duration_cycles=d, unit=u, layer=n, kind=k, bits=b)
                 for c, d, u, n, k, b in trace] if options.record_timeline else []
     return SimResult(

@@ -25,7 +25,7 @@ from simulator.hardware_view import HardwareView
 from simulator.quant_actions import QuantActions
 from simulator.results import EnergyBreakdown, QuantOverhead
 from workloads.footprint import compute_spec
-from workloads.quant import QuantSpec
+from workloads.quant import QuantSpec, parse_format
 
 __all__ = ["price_layer"]
 
@@ -43,8 +43,7 @@ def _vector_op_pj(counts: LayerCounts, table) -> float:
     return int_add_pj(max(counts.vector_bits, 8), table)
 
 
-def _quant_pj(q: QuantActions, spec: QuantSpec, table) -> QuantOverhead:
-    accum = spec.accum_bits
+def _quant_pj(q: QuantActions, spec: QuantSpec, accum: int, table) -> QuantOverhead:
     lookup_bytes = max(q.codebook_entries, 1)  # an 8-bit level per entry
     return QuantOverhead(
         requant_pj=q.requant_fp32 * (float_mult_pj("fp32", table) + float_add_pj("fp32", table))
@@ -58,16 +57,30 @@ def _quant_pj(q: QuantActions, spec: QuantSpec, table) -> QuantOverhead:
     )
 
 
+def _float_mac_pj(w_fmt: str, a_fmt: str, accum_bits: int, table) -> float:
+    """A float multiply in the wider of the two formats, plus an add at the accumulator's float width."""
+    widest = max((w_fmt, a_fmt), key=lambda name: (parse_format(name).bits, name))
+    return float_mult_pj(widest, table) + float_add_pj(_float(accum_bits), table)
+
+
 def _mac_pj(counts: LayerCounts, acc: Accelerator, table) -> tuple[float, float]:
-    """(MAC energy at the executed, padded widths; the part of it that padding wastes)."""
+    """(MAC energy at the executed, padded widths; the part of it that padding wastes).
+
+    Float MACs are priced by format name (bf16 and fp8 e5m2 multiply fewer
+    mantissa bits than fp16 and e4m3), integer MACs at the widths the datapath pads to.
+    """
     m = counts.mapping
     if m is None or not counts.layer.macs:
         return 0.0, 0.0
     plan = m.precision
     w_fmt, a_fmt = compute_spec(counts.layer).compute_formats
-    executed = acc.mac_pj(plan.weight_bits, plan.act_bits, floating=plan.floating, engine=m.engine_index)
-    accum = acc.engines[m.engine_index].accum_bits
-    ideal = mac_pj(w_fmt.bits, a_fmt.bits, accum, floating=plan.floating, table=table)
+    accum = plan.accum_bits
+    if plan.floating:
+        executed = _float_mac_pj(plan.weight_format, plan.act_format, accum, table)
+        ideal = _float_mac_pj(w_fmt.name, a_fmt.name, accum, table) if w_fmt.is_float and a_fmt.is_float else executed
+    else:
+        executed = acc.mac_pj(plan.weight_bits, plan.act_bits, floating=False, engine=m.engine_index)
+        ideal = mac_pj(w_fmt.bits, a_fmt.bits, accum, floating=False, table=table)
     macs = counts.layer.macs
     return macs * executed, macs * max(executed - ideal, 0.0)
 
@@ -82,7 +95,8 @@ def price_layer(counts: LayerCounts, acc: Accelerator, view: HardwareView) -> tu
         reads, writes = counts.reads_bits.get(level.name, 0), counts.writes_bits.get(level.name, 0)
         if reads or writes:
             memory[level.name] = reads * level.read_pj_per_bit + writes * level.write_pj_per_bit
-    quant = _quant_pj(counts.quant, spec, table).model_copy(update={"padding_pj": padding})
+    accum = counts.mapping.precision.accum_bits if counts.mapping else spec.accum_bits
+    quant = _quant_pj(counts.quant, spec, accum, table).model_copy(update={"padding_pj": padding})
     breakdown = EnergyBreakdown(
         mac_pj=mac,
         memory_pj=memory,

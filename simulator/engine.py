@@ -11,14 +11,15 @@ or a discrete-event run of it with DRAM contention.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Literal
 
 from pydantic import Field
 
 from hwmodels import Accelerator
-from simulator.cost import LayerCounts, Residency
+from simulator.cost import FREE_OPS, LayerCounts, Residency
 from simulator.energy import price_layer
-from simulator.hardware_view import HardwareView, hardware_view
+from simulator.hardware_view import HardwareView, LevelView, hardware_view
 from simulator.mapping import Objective
 from simulator.results import (
     EnergyBreakdown,
@@ -35,7 +36,9 @@ from workloads.footprint import operand_bits
 from workloads.graph import LayerGraph
 from workloads.quant import QuantSpec
 
-__all__ = ["SimOptions", "simulate", "plan_residency", "schedule", "layer_counts"]
+__all__ = [
+    "SimOptions", "simulate", "plan_residency", "schedule", "layer_counts", "share_leakage",
+]
 
 
 class SimOptions(FrozenModel):
@@ -55,33 +58,47 @@ class SimOptions(FrozenModel):
     """Stop the discrete-event run with an error past this many cycles (deadlock guard)."""
 
 
+def _unified_level(view: HardwareView) -> LevelView | None:
+    """The one level that holds both inputs and outputs next to DRAM, if any (TPU's unified buffer)."""
+    level = view.dram_facing("outputs")
+    return level if "inputs" in level.operands and level is view.dram_facing("inputs") else None
+
+
 def plan_residency(graph: LayerGraph, view: HardwareView, enabled: bool = True) -> dict[str, Residency]:
     """Which activations stay on chip, greedily in execution order.
 
-    An output stays on chip when one level holds both inputs and outputs (a
-    unified buffer, as in the TPU) and, with every tensor still waiting for a
-    consumer, fits in half of it; the other half is left to the layers' tiles.
-    Graph inputs come from DRAM and final outputs go to DRAM.
+    With a unified activation buffer, up to half of it holds activations
+    between layers. An output stays when, with every tensor still waiting for
+    a consumer, it fits in that half; a consumer then finds that share of its
+    inputs on chip and reads only the rest from DRAM, and each layer's tiles
+    get the buffer less what other resident tensors hold meanwhile
+    (``reserved_bits``). Ops that only relabel a tensor (reshape) alias their
+    input. Graph inputs come from DRAM and final outputs go to DRAM.
     """
     plan = {layer.name: Residency() for layer in graph.layers()}
-    level = view.dram_facing("outputs")
-    if not enabled or "inputs" not in level.operands or level is not view.dram_facing("inputs"):
+    level = _unified_level(view)
+    if not enabled or level is None:
         return plan
     budget, live, resident = level.capacity_bits // 2, {}, set()
     waiting = {layer.name: len(graph.successors(layer.name)) for layer in graph.layers()}
     for layer in graph.layers():
         preds = graph.predecessors(layer.name)
-        inputs_on_chip = bool(preds) and all(p in resident for p in preds)
+        sizes = {p: operand_bits(graph.layer(p)).outputs_bits for p in preds}
+        on_chip = sum(sizes[p] for p in preds if p in resident) / max(sum(sizes.values()), 1)
         bits = operand_bits(layer).outputs_bits
-        outputs_on_chip = waiting[layer.name] > 0 and sum(live.values()) + bits <= budget
-        if outputs_on_chip:
+        if layer.source_op in FREE_OPS:  # the same bytes under a new shape
+            stays = bool(preds) and on_chip == 1.0 and waiting[layer.name] > 0
+        else:
+            stays = waiting[layer.name] > 0 and sum(live.values()) + bits <= budget
+        reserved = sum(b for name, b in live.items() if name not in sizes)
+        if stays:
             resident.add(layer.name)
             live[layer.name] = bits
         for p in preds:
             waiting[p] -= 1
             if waiting[p] == 0:
                 live.pop(p, None)
-        plan[layer.name] = Residency(inputs=inputs_on_chip, outputs=outputs_on_chip)
+        plan[layer.name] = Residency(inputs=on_chip, outputs=stays, reserved_bits=reserved)
     return plan
 
 
@@ -129,13 +146,31 @@ def layer_result(counts: LayerCounts, acc: Accelerator, view: HardwareView,
     return LayerResult(
         name=layer.name, op=layer.op.value, quant=(layer.quant or QuantSpec()).label(), macs=layer.macs,
         cycles=counts.cycles, compute_cycles=counts.compute_cycles,
-        stall_cycles=max(counts.cycles - counts.compute_cycles, 0), start_cycle=start_cycle,
+        stall_cycles=max(counts.cycles - math.ceil(counts.busy_cycles(view)), 0), start_cycle=start_cycle,
         utilization=layer.macs / (counts.cycles * peak) if peak and counts.cycles else 0.0,
         spatial_utilization=m.fold.utilization if m else 0.0,
         mapping=_mapping_info(counts), traffic=traffic,
         dram_bytes=(counts.dram_read_bits + counts.dram_write_bits) / 8,
         energy=energy, quant_overhead=quant, energy_pj=energy.total_pj,
     )
+
+
+def share_leakage(results: list[LayerResult], end_cycle: int, view: HardwareView) -> list[LayerResult]:
+    """Leakage is the chip's, over the whole run: scale each layer's share to add up to it.
+
+    A layer is first charged the chip's leakage over its own cycles; when
+    layers overlap (several engines) those shares would count the same
+    nanoseconds twice, so they are scaled to the leakage over ``end_cycle``.
+    """
+    charged = sum(r.energy.leakage_pj for r in results)
+    if not charged:
+        return results
+    factor = view.leakage_pj(end_cycle) / charged
+    shared = []
+    for r in results:
+        energy = r.energy.model_copy(update={"leakage_pj": r.energy.leakage_pj * factor})
+        shared.append(r.model_copy(update={"energy": energy, "energy_pj": energy.total_pj}))
+    return shared
 
 
 def _sum_models(items, model):
@@ -195,6 +230,7 @@ def simulate(graph: LayerGraph, acc: Accelerator, options: SimOptions = SimOptio
 
         return run_des(graph, plan.counts, acc, view, options, policy=policy)
     results = [layer_result(c, acc, view, start_cycle=plan.start_cycles[c.layer.name]) for c in plan.counts]
+    results = share_leakage(results, plan.end_cycle, view)
     return SimResult(
         workload=graph.name, hardware=acc.name, policy=policy, fidelity="analytical",
         clock_hz=acc.clock_hz, totals=totals_of(results, plan.end_cycle, acc.clock_hz), layers=results,

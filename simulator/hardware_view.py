@@ -7,6 +7,7 @@ per bit at the chip's node, and per operand the path from the PEs to DRAM.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -69,6 +70,14 @@ class HardwareView:
     def overlaps_dram(self) -> bool:
         """True when every DRAM-facing buffer is double-buffered (loads hide behind compute)."""
         return all(self.dram_facing(op).double_buffered for op in OPERANDS)
+
+    def with_capacity(self, level_name: str, capacity_bits: int) -> HardwareView:
+        """The same hardware with one level's usable capacity changed (e.g. shared with residents)."""
+        levels = tuple(
+            dataclasses.replace(level, capacity_bits=capacity_bits) if level.name == level_name else level
+            for level in self.levels
+        )
+        return dataclasses.replace(self, levels=levels)
 
     def leakage_pj(self, cycles: float) -> float:
         """Leakage energy over ``cycles`` (mW x s = 1e9 pJ)."""

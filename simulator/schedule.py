@@ -47,7 +47,7 @@ def _mapping_key(layer: Layer) -> Layer:
 def _mappings(layer: Layer, acc: Accelerator, view: HardwareView, objective: Objective,
               cache: dict) -> list[LayerMapping]:
     """The layer mapped on every engine that can run it (shapes seen before are not mapped again)."""
-    key = _mapping_key(layer)
+    key = (_mapping_key(layer), tuple(level.capacity_bits for level in view.levels))
     if key not in cache:
         found, errors = [], []
         for index in range(len(acc.engines)):
@@ -66,13 +66,17 @@ def engine_choices(graph: LayerGraph, acc: Accelerator, view: HardwareView, obje
     """Counts of every layer on every unit that can run it."""
     cache: dict = {}
     choices = {}
+    unified = view.dram_facing("outputs")
     for layer in graph.layers():
         res = residency[layer.name]
+        here = view  # tiles share the unified buffer with the resident tensors of other layers
+        if res.reserved_bits:
+            here = view.with_capacity(unified.name, max(unified.capacity_bits - res.reserved_bits, 0))
         if layer.is_mac:
-            choices[layer.name] = [mac_layer_counts(layer, m, acc, view, res)
-                                   for m in _mappings(layer, acc, view, objective, cache)]
+            choices[layer.name] = [mac_layer_counts(layer, m, acc, here, res)
+                                   for m in _mappings(layer, acc, here, objective, cache)]
         else:
-            choices[layer.name] = [vector_layer_counts(layer, acc, view, res)]
+            choices[layer.name] = [vector_layer_counts(layer, acc, here, res)]
     return choices
 
 
