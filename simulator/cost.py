@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwmodels import Accelerator, ConfigError
-from simulator.errors import MappingError
+from hwmodels import Accelerator
 from simulator.hardware_view import HardwareView
 from simulator.mapping import LayerMapping, operand_widths
 from simulator.quant_actions import QuantActions, count_quant_actions
 from simulator.tiling import Dataflow, evaluate_tiles, layer_cycles
+from simulator.vector import epilogue_ops, vector_cycles, vector_format
 from workloads.footprint import compute_spec, operand_bits
 from workloads.layers import Layer
 from workloads.quant import QuantSpec
@@ -211,13 +211,6 @@ def _buffer_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, view: Ha
         counts.write(register.name, layer.macs * accum)
 
 
-def _vector_rate(layer: Layer, acc: Accelerator, bits: int, floating: bool) -> float:
-    try:
-        return acc.vector_unit.ops_per_cycle(bits, floating)
-    except ConfigError as exc:
-        raise MappingError(layer.name, exc.message) from None
-
-
 def _timing(counts: LayerCounts, view: HardwareView, loaded: list[str], footprint_bits: float) -> None:
     """Fill the transfer plan and the layer's cycles (`tiling.layer_cycles`)."""
     reads = counts.dram_read_bits
@@ -244,20 +237,14 @@ def mac_layer_counts(
     layer: Layer, m: LayerMapping, acc: Accelerator, view: HardwareView, res: Residency = Residency()
 ) -> LayerCounts:
     """Counts of a conv/gemm/matmul layer under mapping ``m``."""
-    spec = layer.quant or QuantSpec()
     counts = LayerCounts(layer=layer, mapping=m, engine=m.engine, compute_cycles=m.compute_cycles)
     flows = _dram_traffic(counts, m, layer, res)
     _buffer_traffic(counts, m, layer, view, flows)
     reads = _array_reads(m, layer, view)
     counts.quant = count_quant_actions(layer, compute_spec(layer), weight_reads=round(reads["weights"]))
-    q = counts.quant
-    epilogue = layer.vector_ops + q.requant_fp32 + q.requant_dyadic + q.range_compares
-    counts.vector_floating = spec.compute_is_float
-    counts.vector_bits = spec.compute_formats[1].bits if spec.compute_is_float else m.precision.accum_bits
-    counts.vector_ops = epilogue
-    if epilogue:
-        rate = _vector_rate(layer, acc, counts.vector_bits, counts.vector_floating)
-        counts.vector_cycles = math.ceil(epilogue / rate)
+    counts.vector_ops = epilogue_ops(layer)
+    counts.vector_bits, counts.vector_floating = vector_format(layer, m.precision.accum_bits)
+    counts.vector_cycles = vector_cycles(layer, acc, counts.vector_ops, counts.vector_bits, counts.vector_floating)
     counts.tiles = m.tiles
     loaded = [op for op, bits in (("weights", flows.weights), ("inputs", flows.inputs)) if bits]
     if flows.spill:
@@ -290,9 +277,7 @@ def vector_layer_counts(layer: Layer, acc: Accelerator, view: HardwareView, res:
     counts.quant = count_quant_actions(layer, spec, weight_reads=0)
     counts.vector_ops = layer.vector_ops + counts.quant.range_compares
     counts.vector_bits, counts.vector_floating = spec.inputs.bits, spec.inputs.format.is_float
-    if counts.vector_ops:
-        rate = _vector_rate(layer, acc, counts.vector_bits, counts.vector_floating)
-        counts.vector_cycles = math.ceil(counts.vector_ops / rate)
+    counts.vector_cycles = vector_cycles(layer, acc, counts.vector_ops, counts.vector_bits, counts.vector_floating)
     counts.tiles = _vector_tiles(counts, view)
     _timing(counts, view, ["inputs"] if inputs else [], 0)
     return counts

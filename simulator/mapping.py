@@ -32,6 +32,7 @@ from simulator.tiling import (
     merge_temporal,
     placement,
 )
+from simulator.vector import epilogue_ops, vector_cycles, vector_format
 from workloads.footprint import compute_spec, operand_bits
 from workloads.layers import Layer, OpKind
 from workloads.quant import FormatKind, NumberFormat, parse_format
@@ -274,8 +275,11 @@ def map_layer(
         )
     lane_cycles, reads = array_costs(nest, dataflow, engine.rows, wide, tiles)
     compute = np.ceil(lane_cycles * plan.cycles_per_mac)
+    # The vector epilogue runs alongside; the layer is busy for whichever takes longer.
+    epilogue = vector_cycles(layer, acc, epilogue_ops(layer), *vector_format(layer, engine.accum_bits))
+    busy = np.maximum(compute, epilogue)
     final_bits = nest.k * nest.y * nest.q * widths.output_bits
-    score = np.where(ok, _score(tiles, compute, reads, nest.instances, widths, final_bits, view, objective), np.inf)
+    score = np.where(ok, _score(tiles, busy, reads, nest.instances, widths, final_bits, view, objective), np.inf)
     best = int(np.argmin(score))
     k, c, y = int(tiles.k[best]), int(tiles.c[best]), int(tiles.y[best])
     array_tile = tuple(int(d) for d in merge_temporal(nest, dataflow, k, c, y, tiles.order[best]))
