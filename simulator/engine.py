@@ -50,7 +50,7 @@ class SimOptions(FrozenModel):
     """What the mapper minimizes per layer."""
     keep_activations_on_chip: bool = True
     """Let activations that fit in a unified activation buffer skip the DRAM round trip."""
-    max_events_per_layer: int = Field(default=256, ge=1)
+    max_events_per_layer: int = Field(default=128, ge=1)
     """Discrete-event budget: identical tiles are grouped so a layer has at most this many."""
     record_timeline: bool = True
     """Keep every discrete-event span in the result (about 1 KB each; sweeps can turn it off)."""
