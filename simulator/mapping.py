@@ -31,6 +31,7 @@ from simulator.tiling import (
     layer_cycles,
     merge_temporal,
     placement,
+    spatial_units,
 )
 from simulator.vector import epilogue_ops, vector_cycles, vector_format
 from workloads.footprint import compute_spec, operand_bits
@@ -264,7 +265,7 @@ def map_layer(
     dataflow = Dataflow(engine.dataflow.value)
     wide = engine.cols * plan.lanes
     widths = operand_widths(layer, engine.accum_bits)
-    tiles = evaluate_tiles(nest, widths)
+    tiles = evaluate_tiles(nest, widths, spatial_units(nest, dataflow, engine.rows, wide))
     ok, smallest = _feasible(_tile_needs(tiles, nest, widths, view), view)
     if not ok.any():
         level = next(lv for lv in view.levels if lv.name in smallest and smallest[lv.name] > lv.capacity_bits)

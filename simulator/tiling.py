@@ -32,13 +32,13 @@ __all__ = [
     "Dataflow",
     "LoopNest",
     "Fold",
-    "fold",
     "systolic_cycles",
     "OperandWidths",
     "TileCost",
     "LOOP_ORDERS",
     "evaluate_tiles",
     "tile_candidates",
+    "spatial_units",
 ]
 
 
@@ -77,8 +77,6 @@ class LoopNest:
     """Input columns read per input row."""
     input_elements: int
     """Real input elements per instance (caps what a full pass can read)."""
-    weights_shared: bool = True
-    """W is shared by all rows ``y`` (static weights); False only matters for bookkeeping."""
 
     @property
     def macs(self) -> int:
@@ -280,27 +278,6 @@ def tile_array_reads(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k
     }
 
 
-def fold(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, lanes: int = 1) -> Fold:
-    """Lay ``nest`` on a ``rows x cols`` array; ``lanes`` MACs per PE per cycle widen the columns.
-
-    ``lanes`` models precision-scalable PEs (Bit Fusion at 4x4 bits fuses into
-    four independent 4-bit MACs): the array behaves as ``rows x (cols*lanes)``.
-    """
-    sr, sc, t = placement(nest, dataflow, nest.k, nest.c, nest.y)
-    wide = cols * lanes
-    per_instance = systolic_cycles(sr, sc, t, rows, wide)
-    cycles = per_instance * nest.instances
-    return Fold(
-        spatial_rows=sr,
-        spatial_cols=sc,
-        temporal=t,
-        row_folds=math.ceil(sr / rows),
-        col_folds=math.ceil(sc / wide),
-        compute_cycles=cycles,
-        utilization=nest.macs / (cycles * rows * wide),
-    )
-
-
 @dataclass(frozen=True)
 class OperandWidths:
     """Average storage bits per element of each operand, scales included."""
@@ -314,6 +291,18 @@ class OperandWidths:
 LOOP_ORDERS = ("kcy", "kyc", "cky", "cyk", "yck", "ykc")
 """Outer-to-inner orders of the three tiled loops; only the innermost one changes reuse."""
 _INNERMOST = np.array([order[-1] for order in LOOP_ORDERS])
+
+
+def spatial_units(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int) -> tuple[int, int, int]:
+    """Tile sizes along (k, c, y) that fill the array's columns and rows for this dataflow."""
+    per_row_c = max(1, rows // (nest.r * nest.s))
+    if dataflow is Dataflow.WEIGHT_STATIONARY:
+        return cols, per_row_c, 1
+    if dataflow is Dataflow.OUTPUT_STATIONARY:
+        return cols, 1, max(1, rows // nest.q)
+    if dataflow is Dataflow.INPUT_STATIONARY:
+        return 1, per_row_c, max(1, cols // nest.q)
+    return 1, max(1, rows // nest.r), min(nest.y, cols)
 
 
 def tile_candidates(extent: int, unit: int = 1, limit: int = 24) -> np.ndarray:

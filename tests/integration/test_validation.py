@@ -2,7 +2,7 @@
 
 Measured: Chen et al., IEEE JSSC 2017, Table V: AlexNet CONV1-5 at batch 4 and
 200 MHz take 115.3 ms and move 15.4 MB of DRAM traffic. The analytical model
-lands at 1.34x the latency and 1.34x the DRAM traffic (its row-stationary
+lands at 1.33x the latency and 1.30x the DRAM traffic (its row-stationary
 placement leaves CONV3-5 at ~40% utilization where the chip replicates its
 PE sets better, and it re-reads halo rows and refetches inputs across filter
 tiles). The tolerance held here is what can honestly be met today: within
