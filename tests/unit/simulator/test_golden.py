@@ -72,3 +72,18 @@ def test_energy_is_the_sum_of_its_parts(tiny):
     parts = e.mac_pj + sum(e.memory_pj.values()) + e.dram_pj + e.vector_pj + e.quant_pj + e.leakage_pj
     assert totals.energy_pj == pytest.approx(parts, rel=1e-12)
     assert e.mac_pj > 0 and e.dram_pj > 0
+
+
+def test_three_channel_stem_underuses_a_256_row_array():
+    # TPU v1 (Jouppi et al., ISCA 2017): 256 x 256 weight-stationary MACs. ResNet-50's stem has a
+    # 7 x 7 x 3 = 147-long reduction and 64 filters: S_R = 147 of 256 rows, S_C = 64 of 256
+    # columns, T = 112 x 112 = 12,544 pixels -> 2*147 + 64 + 12544 - 2 = 12,900 cycles, and only
+    # 118,013,952 / (12,900 x 65,536) = 13.96% of the MAC slots do work.
+    from hwmodels import load_hardware
+    from workloads import load_workload
+
+    result = simulate(apply_quant(load_workload("resnet50"), "w8a8"), load_hardware("tpu-v1"))
+    stem = result.layers[0]
+    assert (stem.mapping.spatial_rows, stem.mapping.spatial_cols, stem.mapping.temporal) == (147, 64, 12544)
+    assert stem.compute_cycles == 12_900
+    assert stem.spatial_utilization == pytest.approx(118_013_952 / (12_900 * 65_536))
