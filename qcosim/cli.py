@@ -81,6 +81,7 @@ def simulate(
     objective: Annotated[str, typer.Option(help="What the mapper minimizes: latency, energy or edp.")] = "latency",
     batch: Annotated[Optional[int], typer.Option(help="Batch size (zoo models).")] = None,
     stream: Annotated[int, typer.Option(help="Run N copies as streamed batch items (engines overlap them).")] = 1,
+    pipeline: Annotated[bool, typer.Option("--pipeline", help="One stage of layers per engine (layer pipelining).")] = False,
     param: ParamOpt = None,
     input_shape: ShapeOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Result as JSON.")] = False,
@@ -90,7 +91,7 @@ def simulate(
     """Latency and energy per layer and in total, and where they go."""
     result = api.simulate(model, hw, quant, fidelity=api.parse_fidelity(fidelity),
                           params=api.parse_params(param, batch), input_shapes=api.parse_shapes(input_shape),
-                          stream=stream, options=api.parse_objective(objective))
+                          stream=stream, options=api.parse_objective(objective).model_copy(update={"pipeline": pipeline}))
     if trace is not None:
         api.write_trace(result, trace)
     if as_json:

@@ -30,7 +30,7 @@ from simulator.results import (
     SimResult,
     Totals,
 )
-from simulator.schedule import Schedule, engine_choices, list_schedule
+from simulator.schedule import Schedule, engine_choices, list_schedule, pipeline_stages
 from workloads._model import FrozenModel
 from workloads.footprint import operand_bits
 from workloads.graph import LayerGraph
@@ -52,6 +52,9 @@ class SimOptions(FrozenModel):
     """Let activations that fit in a unified activation buffer skip the DRAM round trip."""
     max_events_per_layer: int = Field(default=128, ge=1)
     """Discrete-event budget: identical tiles are grouped so a layer has at most this many."""
+    pipeline: bool = False
+    """Cut the network into one stage of consecutive layers per engine (layer pipelining), so
+    streamed batch items flow engine to engine; otherwise each layer goes where it finishes first."""
     record_timeline: bool = True
     """Keep every discrete-event span in the result (about 1 KB each; sweeps can turn it off)."""
     max_cycles: int | None = Field(default=None, ge=1)
@@ -106,7 +109,11 @@ def schedule(graph: LayerGraph, acc: Accelerator, view: HardwareView,
              options: SimOptions = SimOptions()) -> Schedule:
     """Every layer costed on the units that can run it, and placed by list scheduling."""
     residency = plan_residency(graph, view, options.keep_activations_on_chip)
-    return list_schedule(graph, engine_choices(graph, acc, view, options.objective, residency))
+    choices = engine_choices(graph, acc, view, options.objective, residency)
+    stages = None
+    if options.pipeline and len(acc.engines) > 1:
+        stages = pipeline_stages(graph, choices, [engine.name for engine in acc.engines])
+    return list_schedule(graph, choices, stages)
 
 
 def layer_counts(graph: LayerGraph, acc: Accelerator, view: HardwareView,

@@ -22,7 +22,7 @@ from simulator.mapping import LayerMapping, Objective, map_layer
 from workloads.graph import LayerGraph
 from workloads.layers import Layer
 
-__all__ = ["Schedule", "engine_choices", "list_schedule"]
+__all__ = ["Schedule", "engine_choices", "list_schedule", "pipeline_stages"]
 
 
 @dataclass(frozen=True)
@@ -80,17 +80,49 @@ def engine_choices(graph: LayerGraph, acc: Accelerator, view: HardwareView, obje
     return choices
 
 
-def list_schedule(graph: LayerGraph, choices: dict[str, list[LayerCounts]]) -> Schedule:
+def _base(name: str) -> str:
+    """A layer's name without the ``#b`` tag of a streamed copy (`workloads.graph.stream`)."""
+    return name.rsplit("#", 1)[0]
+
+
+def pipeline_stages(graph: LayerGraph, choices: dict[str, list[LayerCounts]], engines: list[str]) -> dict[str, str]:
+    """Cut one copy of the network into consecutive stages of about equal cycles, one per engine.
+
+    Returns the engine of every MAC layer's base name; streamed batch items then
+    flow from stage to stage (layer pipelining) instead of each taking a whole engine.
+    """
+    seen, order = set(), []
+    for name in (layer.name for layer in graph.layers() if layer.is_mac):
+        if _base(name) not in seen:
+            seen.add(_base(name))
+            order.append(name)
+    cycles = [min(c.cycles for c in choices[name]) for name in order]
+    total, stage, done, assignment = sum(cycles) or 1, 0, 0, {}
+    for name, cost in zip(order, cycles, strict=True):
+        if done >= total * (stage + 1) / len(engines) and stage < len(engines) - 1:
+            stage += 1
+        assignment[_base(name)] = engines[stage]
+        done += cost
+    return assignment
+
+
+def list_schedule(graph: LayerGraph, choices: dict[str, list[LayerCounts]],
+                  stages: dict[str, str] | None = None) -> Schedule:
     """Place each layer, in execution order, on the unit where it finishes first.
 
     Ties go to the engine listed first, so a single chain stays on one engine.
+    With ``stages`` (see `pipeline_stages`), a MAC layer runs on its stage's
+    engine whenever that engine can run it.
     """
     free: dict[str, int] = {}
     finish: dict[str, int] = {}
     chosen, starts = [], {}
     for layer in graph.layers():
         ready = max((finish[p] for p in graph.predecessors(layer.name)), default=0)
-        best = min(choices[layer.name], key=lambda c: max(ready, free.get(c.engine, 0)) + c.cycles)
+        options = choices[layer.name]
+        if stages and layer.is_mac:
+            options = [c for c in options if c.engine == stages.get(_base(layer.name))] or options
+        best = min(options, key=lambda c: max(ready, free.get(c.engine, 0)) + c.cycles)
         start = max(ready, free.get(best.engine, 0))
         free[best.engine] = finish[layer.name] = start + best.cycles
         chosen.append(best)

@@ -386,3 +386,19 @@ def test_streamed_batch_items_overlap_on_two_engines():
     assert {r.mapping.engine for r in streamed.layers} == {"pe0", "pe1"}
     assert streamed.totals.cycles < 4 * single
     assert streamed.totals.macs == 4 * simulate(one, acc, DES).totals.macs
+
+
+def test_pipelined_stages_stream_batch_items_engine_to_engine():
+    # Two equal GEMMs in a chain, streamed 4 times on two identical engines. As pipeline stages,
+    # "a" always runs on pe0 and "b" on pe1, and item i's "b" overlaps item i+1's "a":
+    # the analytical makespan is (4 + 1) stages of one layer each.
+    layers = [Layer(name="a", op="gemm", p=64, c=16, k=16), Layer(name="b", op="gemm", p=64, c=16, k=16)]
+    t = Tensor(name="t", shape=(64, 16))
+    chain2 = apply_quant(LayerGraph(layers, [("a", "b", t)], name="chain2"), "w8a8")
+    acc = two_identical_engines()
+    one_layer = simulate(apply_quant(LayerGraph(layers[:1], name="a"), "w8a8"), acc).totals.cycles
+    piped = simulate(stream(chain2, 4), acc, SimOptions(pipeline=True))
+    assert {(r.name.split("#")[0], r.mapping.engine) for r in piped.layers} == {("a", "pe0"), ("b", "pe1")}
+    assert piped.totals.cycles == 5 * one_layer
+    des = simulate(stream(chain2, 4), acc, SimOptions(pipeline=True, fidelity="des"))
+    assert 5 * one_layer <= des.totals.cycles < 8 * one_layer  # DRAM contention, never serial
