@@ -91,7 +91,8 @@ def simulate(
     """Latency and energy per layer and in total, and where they go."""
     result = api.simulate(model, hw, quant, fidelity=api.parse_fidelity(fidelity),
                           params=api.parse_params(param, batch), input_shapes=api.parse_shapes(input_shape),
-                          stream=stream, options=api.parse_objective(objective).model_copy(update={"pipeline": pipeline}))
+                          stream=stream, options=api.parse_objective(objective).model_copy(
+                              update={"pipeline": pipeline, "record_timeline": trace is not None}))
     if trace is not None:
         api.write_trace(result, trace)
     if as_json:

@@ -17,39 +17,27 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from hwmodels import Accelerator
 from simulator.hardware_view import HardwareView
-from simulator.mapping import LayerMapping, operand_widths
+from simulator.mapping import LayerMapping
 from simulator.quant_actions import QuantActions, count_quant_actions
-from simulator.tiling import Dataflow, evaluate_tiles, layer_cycles
+from simulator.residency import FREE_OPS, Residency
+from simulator.tiling import layer_cycles
 from simulator.vector import epilogue_ops, vector_cycles, vector_format
 from workloads.footprint import compute_spec, operand_bits
 from workloads.layers import Layer
 from workloads.quant import QuantSpec
 
-__all__ = ["LayerCounts", "Residency", "mac_layer_counts", "vector_layer_counts", "FREE_OPS"]
-
-FREE_OPS = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Shape", "Cast"})
-"""Source ops that only relabel a tensor: no cycles, no traffic."""
-
-
-@dataclass(frozen=True)
-class Residency:
-    """Which of a layer's activations stay on chip between layers (no DRAM trip)."""
-
-    inputs: float = 0.0
-    """Fraction of the input bits already on chip (producers whose outputs stayed)."""
-    outputs: bool = False
-    """The output stays on chip for its consumers (not written to DRAM)."""
-    reserved_bits: int = 0
-    """Bits of the unified buffer held by other resident tensors while this layer runs."""
-
+__all__ = ["LayerCounts", "mac_layer_counts", "vector_layer_counts"]
 
 @dataclass
 class LayerCounts:
-    """Everything a layer does, as counts. Mutable only while `*_counts` fills it."""
+    """Everything a layer does, as counts.
+
+    Mutable only while `mac_layer_counts` / `vector_layer_counts` fill it: the
+    counts are cached and shared (`simulator.layer_cost`), so everything after
+    treats them as frozen and copies with `dataclasses.replace`.
+    """
 
     layer: Layer
     mapping: LayerMapping | None
@@ -96,44 +84,6 @@ class LayerCounts:
                 self.writes_bits.get(level.name, 0) / level.write_bits_per_cycle,
             )
         return worst
-
-
-def _array_reads(m: LayerMapping, layer: Layer, view: HardwareView) -> dict[str, float]:
-    """Elements the array reads from (or writes to) its buffers (`tiling.tile_array_reads`)."""
-    if m.dataflow is Dataflow.ROW_STATIONARY:
-        return _register_tiled_reads(m, layer, view)
-    return m.array_reads
-
-
-def _register_tiled_reads(m: LayerMapping, layer: Layer, view: HardwareView) -> dict[str, float]:
-    """Row-stationary reuse: the per-PE scratchpads are one more tiling level (as Timeloop models it).
-
-    Eyeriss gets its reuse from what each PE's scratchpads keep (filter rows,
-    an ifmap window, psum rows), so the buffer-to-array traffic is that of the
-    best tile fitting those scratchpads, found with the same search as the
-    DRAM level.
-    """
-    nest = m.nest
-    widths = operand_widths(layer, m.precision.accum_bits)
-    tiles = evaluate_tiles(nest, widths)
-    fits = np.ones(len(tiles.k), dtype=bool)
-    for operand, need in (("weights", tiles.weight_tile_bits), ("inputs", tiles.input_tile_bits),
-                          ("outputs", tiles.output_tile_bits)):
-        register = view.register(operand)
-        if register is not None:
-            fits &= need <= register.capacity_bits
-    if not fits.any():
-        fits[:] = True
-    total = np.where(fits, tiles.dram_bits, np.inf)
-    best = int(np.argmin(total))
-    outputs = nest.k * nest.y * nest.q
-    spills = (tiles.dram_output_bits[best] - outputs * widths.output_bits) / (2 * widths.accum_bits)
-    return {
-        "weights": nest.instances * tiles.dram_weight_bits[best] / widths.weight_bits,
-        "inputs": nest.instances * tiles.dram_input_bits[best] / widths.input_bits,
-        "psum_writes": nest.instances * (outputs + spills),
-        "psum_reads": nest.instances * spills,
-    }
 
 
 @dataclass(frozen=True)
@@ -192,7 +142,7 @@ def _buffer_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, view: Ha
     width; finished outputs leave the accumulator level at that width too.
     """
     spec = compute_spec(layer)
-    reads = _array_reads(m, layer, view)
+    reads = m.array_reads
     for operand, fill, width in (("weights", flows.weights, spec.weights.bits),
                                  ("inputs", flows.inputs, spec.inputs.bits)):
         _operand_traffic(counts, view, operand, fill, reads[operand] * width, layer.macs * width)
@@ -240,8 +190,7 @@ def mac_layer_counts(
     counts = LayerCounts(layer=layer, mapping=m, engine=m.engine, compute_cycles=m.compute_cycles)
     flows = _dram_traffic(counts, m, layer, res)
     _buffer_traffic(counts, m, layer, view, flows)
-    reads = _array_reads(m, layer, view)
-    counts.quant = count_quant_actions(layer, compute_spec(layer), weight_reads=round(reads["weights"]))
+    counts.quant = count_quant_actions(layer, compute_spec(layer), weight_reads=round(m.array_reads["weights"]))
     counts.vector_ops = epilogue_ops(layer)
     counts.vector_bits, counts.vector_floating = vector_format(layer, m.precision.accum_bits)
     counts.vector_cycles = vector_cycles(layer, acc, counts.vector_ops, counts.vector_bits, counts.vector_floating)

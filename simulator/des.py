@@ -23,19 +23,18 @@ import heapq
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import simpy
 
 from hwmodels import Accelerator
+from simulator.assembly import assemble
 from simulator.cost import LayerCounts
 from simulator.errors import SimulationError
 from simulator.hardware_view import HardwareView
+from simulator.options import SimOptions
 from simulator.results import SimResult, TraceEvent
+from simulator.schedule import Schedule
 from workloads.graph import LayerGraph
-
-if TYPE_CHECKING:
-    from simulator.engine import SimOptions
 
 __all__ = [
     "LayerPlan",
@@ -342,7 +341,7 @@ def _simulate_plans(plans: list[LayerPlan], graph: LayerGraph, view: HardwareVie
     return spans, trace
 
 
-def run_des(graph: LayerGraph, counts: list[LayerCounts], acc: Accelerator, view: HardwareView,
+def run_des(graph: LayerGraph, schedule: Schedule, acc: Accelerator, view: HardwareView,
             options: SimOptions, *, policy: str = "") -> SimResult:
     """Simulate ``graph`` tile group by tile group on shared engines and DRAM channels.
 
@@ -350,8 +349,8 @@ def run_des(graph: LayerGraph, counts: list[LayerCounts], acc: Accelerator, view
     ----------
     graph : LayerGraph
         The network; a layer starts once all its producers have finished.
-    counts : list of LayerCounts
-        Per-layer counts in execution order (`simulator.engine.layer_counts`).
+    schedule : Schedule
+        Per-layer counts in execution order, each on its engine (`simulator.engine.map_graph`).
     acc : Accelerator
         The hardware (clock, engines, energy).
     view : HardwareView
@@ -379,25 +378,17 @@ def run_des(graph: LayerGraph, counts: list[LayerCounts], acc: Accelerator, view
     >>> from simulator import SimOptions, simulate
     >>> from workloads import Layer, LayerGraph, apply_quant
     >>> graph = apply_quant(LayerGraph([Layer(name="fc", op="gemm", p=64, c=64, k=64)], name="mlp"), "w8a8")
-    >>> result = simulate(graph, load_hardware("edge-npu"), SimOptions(fidelity="des"))
+    >>> result = simulate(graph, load_hardware("edge-npu"), SimOptions(fidelity="des", record_timeline=True))
     >>> sorted({(event.unit, event.kind) for event in result.timeline})
     [('dram[0]', 'load'), ('dram[0]', 'store'), ('pe_array', 'compute')]
     >>> result.totals.cycles == result.layers[0].cycles
     True
     """
-    from simulator.engine import layer_result, share_leakage, totals_of
-
     plans = [plan_layer(c, i, view, options.max_events_per_layer)
-             for i, c in enumerate(counts)]
+             for i, c in enumerate(schedule.counts)]
     units = [engine.name for engine in acc.engines] + [VECTOR_UNIT]
     spans, trace = _simulate_plans(plans, graph, view, units, options.max_cycles)
-    results = [layer_result(c, acc, view, cycles=spans[p.name][1] - spans[p.name][0],
-                            start_cycle=spans[p.name][0]) for c, p in zip(counts, plans, strict=True)]
-    end_cycle = max((end for _, end in spans.values()), default=0)
-    results = share_leakage(results, end_cycle, view)
     timeline = [TraceEvent(cycle=c, duration_cycles=d, unit=u, layer=n, kind=k, bits=b)
                 for c, d, u, n, k, b in trace] if options.record_timeline else []
-    return SimResult(
-        workload=graph.name, hardware=acc.name, policy=policy, fidelity="des", clock_hz=acc.clock_hz,
-        totals=totals_of(results, end_cycle, acc.clock_hz), layers=results, timeline=timeline,
-    )
+    return assemble(graph, schedule.counts, {name: tuple(span) for name, span in spans.items()}, schedule.peaks,
+                    acc, view, options, policy=policy, timeline=timeline)

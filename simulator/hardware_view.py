@@ -8,13 +8,14 @@ per bit at the chip's node, and per operand the path from the PEs to DRAM.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from dataclasses import dataclass
 
 from hwmodels import Accelerator
 from hwmodels.memory import Sharing
 
-__all__ = ["LevelView", "HardwareView", "hardware_view", "OPERANDS"]
+__all__ = ["LevelView", "HardwareView", "hardware_view", "hardware_digest", "OPERANDS"]
 
 OPERANDS = ("weights", "inputs", "outputs")
 
@@ -46,7 +47,10 @@ class HardwareView:
     dram_latency_cycles: int
     dram_pj_per_bit: float
     dram_channels: int
-    leakage_mw: float
+    leakage_pj_per_cycle: float
+    """Static energy of the whole chip per cycle (`hwmodels.Accelerator.leakage_pj`)."""
+    signature: str = ""
+    """Digest of the whole accelerator description: equal views read from equal hardware."""
 
     def holding(self, operand: str) -> list[LevelView]:
         """Levels that store ``operand``, innermost first."""
@@ -80,8 +84,8 @@ class HardwareView:
         return dataclasses.replace(self, levels=levels)
 
     def leakage_pj(self, cycles: float) -> float:
-        """Leakage energy over ``cycles`` (mW x s = 1e9 pJ)."""
-        return self.leakage_mw * cycles / self.clock_hz * 1e9
+        """Leakage energy of the chip over ``cycles``."""
+        return self.leakage_pj_per_cycle * cycles
 
 
 def hardware_view(acc: Accelerator) -> HardwareView:
@@ -113,5 +117,11 @@ def hardware_view(acc: Accelerator) -> HardwareView:
         dram_latency_cycles=acc.dram_latency_cycles,
         dram_pj_per_bit=acc.dram_pj_per_bit(),
         dram_channels=acc.dram.channels,
-        leakage_mw=acc.leakage_mw,
+        leakage_pj_per_cycle=acc.leakage_pj(1),
+        signature=hardware_digest(acc),
     )
+
+
+def hardware_digest(acc: Accelerator) -> str:
+    """A short digest of the whole accelerator description (what a cached mapping was computed for)."""
+    return hashlib.sha256(acc.model_dump_json().encode()).hexdigest()[:16]

@@ -10,6 +10,7 @@ fewer bits per element, more elements per tile, fewer DRAM round trips
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from enum import Enum
@@ -17,6 +18,7 @@ from enum import Enum
 import numpy as np
 
 from hwmodels import Accelerator, ConfigError, MacArray
+from simulator.cache import BoundedCache
 from simulator.errors import MappingError
 from simulator.hardware_view import OPERANDS, HardwareView
 from simulator.tiling import (
@@ -32,6 +34,7 @@ from simulator.tiling import (
     merge_temporal,
     placement,
     spatial_units,
+    stream_cycles,
 )
 from simulator.vector import epilogue_ops, vector_cycles, vector_format
 from workloads.footprint import compute_spec, operand_bits
@@ -39,7 +42,8 @@ from workloads.layers import Layer, OpKind
 from workloads.quant import FormatKind, NumberFormat, parse_format
 
 __all__ = [
-    "Objective", "PrecisionPlan", "LayerMapping", "loop_nest", "operand_widths", "plan_precision", "map_layer",
+    "Objective", "PrecisionPlan", "LayerMapping", "Candidates", "loop_nest", "operand_widths", "plan_precision",
+    "candidate_table", "mapping_key", "register_tiled_reads", "map_layer", "clear_caches",
 ]
 
 
@@ -84,8 +88,12 @@ class LayerMapping:
     """How the chosen tile lies on the array; ``fold.compute_cycles`` covers the whole layer."""
     compute_cycles: int
     """Array cycles at this precision over all tiles, fill and drain included."""
+    stream_cycles: int
+    """Of ``compute_cycles``, those in which operands stream through a full pipeline (the rest is fill
+    and drain of the systolic array, per tile and fold)."""
     array_reads: dict[str, float]
-    """Elements the array reads from its buffers: weights, inputs, psum_writes, psum_reads."""
+    """Elements the array reads from its buffers: weights, inputs, psum_writes, psum_reads
+    (row stationary: from its per-PE scratchpads' reuse, `register_tiled_reads`)."""
     tile_k: int
     tile_c: int
     tile_y: int
@@ -206,45 +214,148 @@ def _feasible(need: dict, view: HardwareView) -> tuple[np.ndarray, dict[str, int
     return np.asarray(ok), smallest
 
 
-def _score(tiles: TileCost, compute_cycles: np.ndarray, array_reads: dict, instances: int,
-           widths: OperandWidths, final_output_bits: float, view: HardwareView,
-           objective: Objective) -> np.ndarray:
-    """Objective per candidate, with the latency model the cost model reports.
+@dataclass(frozen=True)
+class Candidates:
+    """Shape-only facts of every candidate tile of one loop nest on one array geometry.
 
-    The energy estimate holds every term the mapping changes: DRAM traffic,
-    buffer fills, the array's buffer reads and partial sums, and leakage over
-    the layer's cycles (MAC and per-MAC register energy do not depend on it).
-    ``tiles`` describes one instance; ``compute_cycles`` and ``array_reads``
-    cover all, so traffic and tile counts are scaled to match.
+    Everything here depends on the layer's shape, the array's rows and
+    effective columns, the dataflow and the operands' bit-widths, not on
+    buffer sizes, bandwidth or energies; so one table serves every hardware
+    point that shares the array (`candidate_table` caches it).
     """
-    spill = np.maximum(tiles.dram_output_bits - final_output_bits, 0) * instances
-    fills = {"weights": tiles.dram_weight_bits * instances, "inputs": tiles.dram_input_bits * instances}
+
+    tiles: TileCost
+    lane_cycles: np.ndarray
+    """Array cycles of all instances at one MAC per PE lane, fill and drain included."""
+    reads: dict[str, np.ndarray]
+    """Elements the array reads from its buffers (`tiling.array_costs`), all instances."""
+    loads_bits: np.ndarray
+    """DRAM bits read, all instances (weights, inputs, half the partial-sum round trips)."""
+    stores_bits: np.ndarray
+    """DRAM bits written, all instances (final outputs, half the partial-sum round trips)."""
+    count: np.ndarray
+    """Tiles over all instances."""
+    first_load_bits: np.ndarray
+    """DRAM bits before the first tile can start."""
+    no_spill: np.ndarray
+    """True where partial sums never leave the chip (the reduction loop is innermost)."""
+    fill_bits: dict[str, np.ndarray]
+    """DRAM bits filled into the weight and input buffers, all instances."""
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [*vars(self.tiles).values(), self.lane_cycles, *self.reads.values(), self.loads_bits,
+                  self.stores_bits, self.count, self.first_load_bits, self.no_spill, *self.fill_bits.values()]
+        return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
+
+
+_CANDIDATES = BoundedCache(max_bytes=256 << 20)
+_MAPPINGS = BoundedCache(max_entries=8192)
+
+
+def candidate_table(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, widths: OperandWidths) -> Candidates:
+    """Every candidate tile of ``nest`` on a ``rows x wide`` array, with its shape-only costs (cached)."""
+    key = (nest, dataflow, rows, wide, widths)
+    found = _CANDIDATES.get(key)
+    if found is not None:
+        return found
+    tiles = evaluate_tiles(nest, widths, spatial_units(nest, dataflow, rows, wide))
+    lane_cycles, reads = array_costs(nest, dataflow, rows, wide, tiles)
+    n = nest.instances
+    final_bits = nest.k * nest.y * nest.q * widths.output_bits
+    spill = np.maximum(tiles.dram_output_bits - final_bits, 0) * n
+    fills = {"weights": tiles.dram_weight_bits * n, "inputs": tiles.dram_input_bits * n}
     loads = fills["weights"] + fills["inputs"] + spill / 2
-    stores = final_output_bits * instances + spill / 2
+    count = tiles.tiles * n
+    table = Candidates(
+        tiles=tiles, lane_cycles=lane_cycles, reads=reads, loads_bits=loads,
+        stores_bits=final_bits * n + spill / 2, count=count,
+        first_load_bits=np.maximum(loads / count, np.minimum(tiles.weight_tile_bits + tiles.input_tile_bits, loads)),
+        no_spill=spill == 0, fill_bits=fills,
+    )
+    _CANDIDATES.put(key, table, table.nbytes)
+    return table
+
+
+def _latency(table: Candidates, busy: np.ndarray, idx: np.ndarray, view: HardwareView) -> np.ndarray:
+    """Whole cycles of candidates ``idx``, with the latency model the cost model reports.
+
+    Whole cycles, as reported: a sub-cycle gain must not buy extra DRAM traffic.
+    """
     double = {op: view.dram_facing(op).double_buffered for op in OPERANDS}
-    loads_overlap = double["weights"] and double["inputs"] and (double["outputs"] | (spill == 0))
-    count = tiles.tiles * instances
-    first = np.maximum(loads / count, np.minimum(tiles.weight_tile_bits + tiles.input_tile_bits, loads))
-    # Whole cycles, as reported: a sub-cycle gain must not buy extra DRAM traffic.
-    latency = np.ceil(layer_cycles(compute_cycles, loads, stores, first, count, loads_overlap,
-                                   double["outputs"], view.dram_bits_per_cycle, view.dram_latency_cycles))
+    loads_overlap = double["weights"] and double["inputs"] and (double["outputs"] | table.no_spill[idx])
+    return np.ceil(layer_cycles(busy[idx], table.loads_bits[idx], table.stores_bits[idx],
+                                table.first_load_bits[idx], table.count[idx], loads_overlap, double["outputs"],
+                                view.dram_bits_per_cycle, view.dram_latency_cycles))
+
+
+def _energy(table: Candidates, reads: dict, idx: np.ndarray, latency: np.ndarray, widths: OperandWidths,
+            view: HardwareView) -> np.ndarray:
+    """Every energy term the mapping changes, for candidates ``idx`` (pJ).
+
+    DRAM traffic, buffer fills, the array's buffer reads and partial sums, and
+    leakage over the layer's cycles (MAC and per-MAC register energy do not
+    depend on the mapping).
+    """
     psums = view.array_facing("outputs")
-    energy = (
-        (loads + stores) * view.dram_pj_per_bit
-        + fills["weights"] * view.dram_facing("weights").write_pj_per_bit
-        + fills["inputs"] * view.dram_facing("inputs").write_pj_per_bit
-        + array_reads["weights"] * widths.weight_bits * view.array_facing("weights").read_pj_per_bit
-        + array_reads["inputs"] * widths.input_bits * view.array_facing("inputs").read_pj_per_bit
-        + widths.accum_bits * (array_reads["psum_writes"] * psums.write_pj_per_bit
-                               + array_reads["psum_reads"] * psums.read_pj_per_bit)
+    reads = {name: np.broadcast_to(v, table.count.shape)[idx] for name, v in reads.items()}
+    return (
+        (table.loads_bits[idx] + table.stores_bits[idx]) * view.dram_pj_per_bit
+        + table.fill_bits["weights"][idx] * view.dram_facing("weights").write_pj_per_bit
+        + table.fill_bits["inputs"][idx] * view.dram_facing("inputs").write_pj_per_bit
+        + reads["weights"] * widths.weight_bits * view.array_facing("weights").read_pj_per_bit
+        + reads["inputs"] * widths.input_bits * view.array_facing("inputs").read_pj_per_bit
+        + widths.accum_bits * (reads["psum_writes"] * psums.write_pj_per_bit
+                               + reads["psum_reads"] * psums.read_pj_per_bit)
         + view.leakage_pj(latency)
     )
-    # The other quantity breaks ties only: scaled below one unit of the first.
+
+
+def register_tiled_reads(nest: LoopNest, widths: OperandWidths, view: HardwareView) -> dict[str, float]:
+    """Row-stationary reuse: the per-PE scratchpads are one more tiling level (as Timeloop models it).
+
+    Eyeriss gets its reuse from what each PE's scratchpads keep (filter rows,
+    an ifmap window, psum rows), so the buffer-to-array traffic is that of the
+    best tile fitting those scratchpads, found with the same search as the
+    DRAM level. It does not depend on the DRAM-level tile, so the mapper and
+    the cost model use this one figure for every candidate.
+    """
+    tiles = evaluate_tiles(nest, widths)
+    fits = np.ones(len(tiles.k), dtype=bool)
+    for operand, need in (("weights", tiles.weight_tile_bits), ("inputs", tiles.input_tile_bits),
+                          ("outputs", tiles.output_tile_bits)):
+        register = view.register(operand)
+        if register is not None:
+            fits &= need <= register.capacity_bits
+    if not fits.any():
+        fits[:] = True
+    best = int(np.argmin(np.where(fits, tiles.dram_bits, np.inf)))
+    outputs = nest.k * nest.y * nest.q
+    spills = (tiles.dram_output_bits[best] - outputs * widths.output_bits) / (2 * widths.accum_bits)
+    return {
+        "weights": float(nest.instances * tiles.dram_weight_bits[best] / widths.weight_bits),
+        "inputs": float(nest.instances * tiles.dram_input_bits[best] / widths.input_bits),
+        "psum_writes": float(nest.instances * (outputs + spills)),
+        "psum_reads": float(nest.instances * spills),
+    }
+
+
+def _select(table: Candidates, reads: dict, busy: np.ndarray, idx: np.ndarray, widths: OperandWidths,
+            view: HardwareView, objective: Objective) -> int:
+    """The best of the feasible candidates ``idx``: the objective first, the other quantity on ties.
+
+    Ties that remain go to the lowest index (the first tile size and loop order generated).
+    """
+    latency = _latency(table, busy, idx, view)
     if objective is Objective.LATENCY:
-        return latency + 0.5 * energy / (np.max(energy) + 1.0)
-    if objective is Objective.ENERGY:
-        return energy + 0.5 * latency / (np.max(latency) + 1.0)
-    return latency * energy
+        tied = latency == latency.min()
+        idx, latency = idx[tied], latency[tied]
+        return int(idx[np.argmin(_energy(table, reads, idx, latency, widths, view))]) if len(idx) > 1 else int(idx[0])
+    energy = _energy(table, reads, idx, latency, widths, view)
+    if objective is Objective.EDP:
+        return int(idx[np.argmin(latency * energy)])
+    tied = energy == energy.min()
+    return int(idx[tied][np.argmin(latency[tied])])
 
 
 def map_layer(
@@ -253,35 +364,58 @@ def map_layer(
 ) -> LayerMapping:
     """Map a MAC layer onto engine ``engine_index``: precision, fold and the best feasible tile.
 
+    Pure and cached: the key is everything the mapper reads (the layer with its
+    name blanked, formats and epilogue included; the whole accelerator through
+    ``view.signature``; the usable capacities in ``view``; the engine; the
+    objective), so a layer's mapping never depends on what was mapped before it.
+
     Raises
     ------
     MappingError
         Unsupported formats, or no tile fits a buffer (the message names the
         buffer and the smallest size that would work).
     """
+    key = (mapping_key(layer), view, engine_index, objective)
+    found = _MAPPINGS.get(key)
+    if found is None:
+        found = _map_layer(layer, acc, view, engine_index, objective)
+        _MAPPINGS.put(key, found)
+    return found if found.layer == layer.name else dataclasses.replace(found, layer=layer.name)
+
+
+def mapping_key(layer: Layer) -> Layer:
+    """The layer as the mapper and cost model see it: everything but its name and weight reference."""
+    if layer.name == "-" and layer.weight_tensor is None:
+        return layer
+    return layer.model_copy(update={"name": "-", "weight_tensor": None})
+
+
+def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index: int,
+               objective: Objective) -> LayerMapping:
     engine = acc.engines[engine_index]
     plan = plan_precision(layer, engine)
     nest = loop_nest(layer)
     dataflow = Dataflow(engine.dataflow.value)
     wide = engine.cols * plan.lanes
     widths = operand_widths(layer, engine.accum_bits)
-    tiles = evaluate_tiles(nest, widths, spatial_units(nest, dataflow, engine.rows, wide))
+    table = candidate_table(nest, dataflow, engine.rows, wide, widths)
+    tiles = table.tiles
     ok, smallest = _feasible(_tile_needs(tiles, nest, widths, view), view)
-    if not ok.any():
+    idx = np.flatnonzero(ok)
+    if not len(idx):
         level = next(lv for lv in view.levels if lv.name in smallest and smallest[lv.name] > lv.capacity_bits)
         raise MappingError(
             layer.name,
             f"no tile fits buffer {level.name!r}: {level.capacity_bits // 8} usable bytes, "
             f"the smallest tile needs {math.ceil(smallest[level.name] / 8)} bytes",
         )
-    lane_cycles, reads = array_costs(nest, dataflow, engine.rows, wide, tiles)
-    compute = np.ceil(lane_cycles * plan.cycles_per_mac)
+    compute = np.ceil(table.lane_cycles * plan.cycles_per_mac)
     # The vector epilogue runs alongside; the layer is busy for whichever takes longer.
     epilogue = vector_cycles(layer, acc, epilogue_ops(layer), *vector_format(layer, engine.accum_bits))
-    busy = np.maximum(compute, epilogue)
-    final_bits = nest.k * nest.y * nest.q * widths.output_bits
-    score = np.where(ok, _score(tiles, busy, reads, nest.instances, widths, final_bits, view, objective), np.inf)
-    best = int(np.argmin(score))
+    reads = table.reads
+    if dataflow is Dataflow.ROW_STATIONARY:
+        reads = register_tiled_reads(nest, widths, view)
+    best = _select(table, reads, np.maximum(compute, epilogue), idx, widths, view, objective)
     k, c, y = int(tiles.k[best]), int(tiles.c[best]), int(tiles.y[best])
     array_tile = tuple(int(d) for d in merge_temporal(nest, dataflow, k, c, y, tiles.order[best]))
     n = nest.instances
@@ -292,9 +426,11 @@ def map_layer(
         dataflow=dataflow,
         precision=plan,
         nest=nest,
-        fold=_tile_fold(nest, dataflow, engine.rows, wide, array_tile, int(lane_cycles[best])),
+        fold=_tile_fold(nest, dataflow, engine.rows, wide, array_tile, int(table.lane_cycles[best])),
         compute_cycles=int(compute[best]),
-        array_reads={name: float(v[best]) for name, v in reads.items()},
+        stream_cycles=min(int(compute[best]), math.ceil(
+            int(stream_cycles(nest, dataflow, engine.rows, wide, *array_tile)) * plan.cycles_per_mac)),
+        array_reads={name: float(np.broadcast_to(v, table.count.shape)[best]) for name, v in reads.items()},
         tile_k=k,
         tile_c=c,
         tile_y=y,
@@ -322,3 +458,9 @@ def _tile_fold(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, tile: t
         row_folds=math.ceil(sr / rows), col_folds=math.ceil(sc / wide),
         compute_cycles=lane_cycles, utilization=nest.macs / (lane_cycles * rows * wide),
     )
+
+
+def clear_caches() -> None:
+    """Empty the process's candidate-table and mapping caches (results do not change, only speed)."""
+    _CANDIDATES.clear()
+    _MAPPINGS.clear()

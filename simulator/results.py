@@ -11,11 +11,15 @@ import csv
 import io
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, computed_field, model_validator
 
 from workloads._model import FrozenModel
 
 __all__ = [
+    "ResultModel",
+    "CycleBreakdown",
+    "Provenance",
+    "LayerCost",
     "MappingInfo",
     "LevelTraffic",
     "EnergyBreakdown",
@@ -25,6 +29,67 @@ __all__ = [
     "SimResult",
     "TraceEvent",
 ]
+
+
+class ResultModel(FrozenModel):
+    """A frozen result whose JSON, computed fields included, validates back into the same object."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_computed(cls, data):
+        if isinstance(data, dict) and cls.model_computed_fields:
+            return {k: v for k, v in data.items() if k not in cls.model_computed_fields}
+        return data
+
+
+class CycleBreakdown(ResultModel):
+    """Where cycles go, by cause: the fields add up to `total_cycles` exactly.
+
+    Each cause counts only what the ones before it do not cover: the array's
+    streaming and its fill/drain first, then the vector unit past the array,
+    then an on-chip buffer port past both, then waiting on DRAM.
+    """
+
+    array_cycles: int = 0
+    """The MAC array streaming operands through a full pipeline (SCALE-Sim's T per fold)."""
+    fill_drain_cycles: int = 0
+    """The MAC array filling and draining its pipeline (SCALE-Sim's 2R + C - 2 per fold)."""
+    vector_cycles: int = 0
+    """The vector unit (non-MAC layers; a MAC layer's epilogue where it outlasts the array)."""
+    buffer_port_cycles: int = 0
+    """An on-chip buffer's read or write port, where it outlasts the array and the vector unit."""
+    dram_stall_cycles: int = 0
+    """Waiting on DRAM: latency, and transfers that do not overlap compute or outlast it."""
+    idle_cycles: int = 0
+    """(Totals only) no layer on the critical path running: waiting for a shared resource."""
+
+    @computed_field
+    @property
+    def total_cycles(self) -> int:
+        """The sum of the causes."""
+        return (self.array_cycles + self.fill_drain_cycles + self.vector_cycles + self.buffer_port_cycles
+                + self.dram_stall_cycles + self.idle_cycles)
+
+    def __add__(self, other: CycleBreakdown) -> CycleBreakdown:
+        return CycleBreakdown(**{name: getattr(self, name) + getattr(other, name)
+                                 for name in CycleBreakdown.model_fields})
+
+
+class Provenance(ResultModel):
+    """What produced a result: enough to tell whether two results are comparable."""
+
+    qcosim_version: str
+    """Version of the installed qcosim package."""
+    hardware_digest: str
+    """SHA-256 prefix of the accelerator description's JSON (`simulator.hardware_view.hardware_digest`)."""
+    workload: str
+    """Network name."""
+    workload_digest: str
+    """SHA-256 prefix of the annotated layers and edges, in execution order."""
+    policy: str
+    """Quantization policy label."""
+    options: dict[str, str | int | float | bool | None]
+    """The `SimOptions` the run used."""
 
 
 class MappingInfo(FrozenModel):
@@ -126,8 +191,8 @@ class EnergyBreakdown(FrozenModel):
         )
 
 
-class LayerResult(FrozenModel):
-    """One layer's cost."""
+class LayerCost(ResultModel):
+    """One layer's cost on its engine: cycles by cause, energy by component, traffic by level."""
 
     name: str
     """Layer name."""
@@ -138,15 +203,12 @@ class LayerResult(FrozenModel):
     macs: int
     """Multiply-accumulates."""
     cycles: int
-    """Cycles from the layer's start to its last output written."""
-    compute_cycles: int
-    """Cycles the engine computes (fill and drain included)."""
-    stall_cycles: int
-    """Cycles waiting on memory: ``cycles - compute_cycles``."""
-    start_cycle: int = 0
-    """Cycle the layer starts at in the schedule."""
-    utilization: float
-    """Useful MACs / (cycles x peak MACs per cycle at this precision); 0 for vector layers."""
+    """Cycles from the layer's start to its last output written (the sum of `breakdown`)."""
+    breakdown: CycleBreakdown
+    """``cycles`` by cause."""
+    peak_macs_per_cycle: float = 0.0
+    """The chip's peak MACs per cycle at this layer's formats (every engine that can run them); 0 for
+    vector layers."""
     spatial_utilization: float
     """Fraction of PEs the mapping occupies while the array computes."""
     mapping: MappingInfo
@@ -159,33 +221,105 @@ class LayerResult(FrozenModel):
     """Energy by component."""
     quant_overhead: QuantOverhead
     """Quantization overhead by category."""
-    energy_pj: float
-    """Total energy of the layer."""
+
+    @model_validator(mode="after")
+    def _check_breakdown(self):
+        if self.breakdown.total_cycles != self.cycles:
+            raise ValueError(f"breakdown must add up to cycles (got {self.breakdown.total_cycles} "
+                             f"for {self.cycles} cycles)")
+        return self
+
+    @computed_field
+    @property
+    def compute_cycles(self) -> int:
+        """Cycles the MAC array computes, fill and drain included (SCALE-Sim's compute cycles)."""
+        return self.breakdown.array_cycles + self.breakdown.fill_drain_cycles
+
+    @computed_field
+    @property
+    def stall_cycles(self) -> int:
+        """Cycles waiting on memory: buffer ports and DRAM."""
+        return self.breakdown.buffer_port_cycles + self.breakdown.dram_stall_cycles
+
+    @computed_field
+    @property
+    def utilization(self) -> float:
+        """MACs / (cycles x `peak_macs_per_cycle`): the one definition, for layers and totals."""
+        return self.macs / (self.cycles * self.peak_macs_per_cycle) if self.cycles and self.peak_macs_per_cycle else 0.0
+
+    @computed_field
+    @property
+    def energy_pj(self) -> float:
+        """Total energy of the layer."""
+        return self.energy.total_pj
 
 
-class Totals(FrozenModel):
+class LayerResult(LayerCost):
+    """One layer's cost, placed in the run."""
+
+    start_cycle: int = 0
+    """Cycle the layer starts at in the schedule."""
+
+
+class Totals(ResultModel):
     """Whole-network figures."""
 
     cycles: int
-    """End-to-end cycles."""
-    latency_s: float
-    """End-to-end latency in seconds."""
-    energy_pj: float
-    """Total energy."""
+    """End-to-end cycles (the sum of `breakdown`)."""
+    clock_hz: float
+    """Clock the cycles count."""
+    breakdown: CycleBreakdown
+    """``cycles`` by cause, along the critical path: the chain of layers, each started when the one
+    before it (a producer, or the previous layer on its engine) finished, that ends the run."""
+    ideal_cycles: float = 0.0
+    """Cycles the MACs would take at the chip's peak: the sum over layers of MACs / peak MACs per cycle."""
     dram_bytes: float
     """Bytes to and from DRAM."""
     macs: int
     """Multiply-accumulates."""
-    utilization: float
-    """MACs / (cycles x peak MACs per cycle of the engines at the layers' precisions)."""
-    compute_cycles: int
-    """Sum of per-layer compute cycles."""
-    stall_cycles: int
-    """Sum of per-layer stall cycles."""
+    engine_busy_cycles: dict[str, int] = Field(default_factory=dict)
+    """Per engine (and the vector unit), the cycles its layers occupy it."""
     energy: EnergyBreakdown
     """Energy by component."""
     quant_overhead: QuantOverhead
     """Quantization overhead by category."""
+
+    @model_validator(mode="after")
+    def _check_breakdown(self):
+        if self.breakdown.total_cycles != self.cycles:
+            raise ValueError(f"breakdown must add up to cycles (got {self.breakdown.total_cycles} "
+                             f"for {self.cycles} cycles)")
+        return self
+
+    @computed_field
+    @property
+    def latency_s(self) -> float:
+        """End-to-end latency in seconds."""
+        return self.cycles / self.clock_hz
+
+    @computed_field
+    @property
+    def energy_pj(self) -> float:
+        """Total energy."""
+        return self.energy.total_pj
+
+    @computed_field
+    @property
+    def utilization(self) -> float:
+        """MACs / (cycles x chip peak at each layer's formats) = `ideal_cycles` / `cycles`."""
+        return self.ideal_cycles / self.cycles if self.cycles else 0.0
+
+    @computed_field
+    @property
+    def compute_cycles(self) -> int:
+        """Critical-path cycles the MAC arrays compute, fill and drain included."""
+        return self.breakdown.array_cycles + self.breakdown.fill_drain_cycles
+
+    @computed_field
+    @property
+    def stall_cycles(self) -> int:
+        """Critical-path cycles waiting on memory: buffer ports and DRAM."""
+        return self.breakdown.buffer_port_cycles + self.breakdown.dram_stall_cycles
 
     @property
     def energy_j(self) -> float:
@@ -210,7 +344,7 @@ class TraceEvent(FrozenModel):
     """Bits moved (transfers)."""
 
 
-class SimResult(FrozenModel):
+class SimResult(ResultModel):
     """The result of `simulate`: per layer, totals, and (DES) a timeline."""
 
     schema_version: Literal["1"] = "1"
@@ -225,10 +359,12 @@ class SimResult(FrozenModel):
     """Which model produced the numbers."""
     clock_hz: float
     """Clock the cycles count."""
+    provenance: Provenance | None = None
+    """What produced the result (version, hardware and workload digests, policy, options)."""
     totals: Totals
     """Whole-network figures."""
-    layers: list[LayerResult]
-    """Per-layer results in execution order."""
+    layers: list[LayerResult] = Field(default_factory=list)
+    """Per-layer results in execution order (empty when `SimOptions.keep_layers` is off)."""
     timeline: list[TraceEvent] = Field(default_factory=list)
     """Timeline spans (discrete-event fidelity only)."""
 
@@ -236,14 +372,15 @@ class SimResult(FrozenModel):
         """One CSV row per layer with the headline columns."""
         out = io.StringIO()
         writer = csv.writer(out)
+        causes = list(CycleBreakdown.model_fields)[:-1]  # idle time exists only in totals
         writer.writerow([
-            "layer", "op", "quant", "engine", "macs", "start_cycle", "cycles", "compute_cycles",
-            "stall_cycles", "utilization", "dram_bytes", "energy_pj", "mac_pj", "dram_pj", "quant_pj",
+            "layer", "op", "quant", "engine", "macs", "start_cycle", "cycles", *causes,
+            "utilization", "dram_bytes", "energy_pj", "mac_pj", "dram_pj", "quant_pj",
         ])
         for r in self.layers:
             writer.writerow([
                 r.name, r.op, r.quant, r.mapping.engine, r.macs, r.start_cycle, r.cycles,
-                r.compute_cycles, r.stall_cycles, f"{r.utilization:.4f}", f"{r.dram_bytes:.0f}",
+                *(getattr(r.breakdown, cause) for cause in causes), f"{r.utilization:.4f}", f"{r.dram_bytes:.0f}",
                 f"{r.energy_pj:.1f}", f"{r.energy.mac_pj:.1f}", f"{r.energy.dram_pj:.1f}",
                 f"{r.energy.quant_pj:.1f}",
             ])

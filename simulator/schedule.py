@@ -11,73 +11,64 @@ this schedule: the discrete-event fidelity adds it on the same assignment.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from hwmodels import Accelerator
-from simulator.cost import LayerCounts, Residency, mac_layer_counts, vector_layer_counts
-from simulator.errors import MappingError
+from simulator.cost import LayerCounts
 from simulator.hardware_view import HardwareView
-from simulator.mapping import LayerMapping, Objective, map_layer
+from simulator.layer_cost import chip_peak, layer_choices
+from simulator.mapping import Objective
+from simulator.residency import Residency
 from workloads.graph import LayerGraph
-from workloads.layers import Layer
 
 __all__ = ["Schedule", "engine_choices", "list_schedule", "pipeline_stages"]
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """The chosen counts of every layer in execution order, and each layer's start cycle."""
+    """Every layer's counts on the engine chosen for it, in execution order, and when it starts.
+
+    The shape work of a run (tiles, loop orders, element and bit traffic per
+    level), before any energy is priced: `simulator.engine.price` turns it into
+    a `SimResult`, `simulator.des.run_des` replays it as events.
+    """
 
     counts: list[LayerCounts]
     start_cycles: dict[str, int]
+    peaks: dict[str, float]
+    """Per MAC layer, the chip's peak MACs per cycle at its formats (every engine that can run it)."""
 
     @property
     def end_cycle(self) -> int:
         """Cycle the last layer finishes."""
         return max((self.start_cycles[c.layer.name] + c.cycles for c in self.counts), default=0)
 
+    @property
+    def spans(self) -> dict[str, tuple[int, int]]:
+        """(start, end) cycle of every layer."""
+        return {c.layer.name: (self.start_cycles[c.layer.name], self.start_cycles[c.layer.name] + c.cycles)
+                for c in self.counts}
 
-def _mapping_key(layer: Layer) -> Layer:
-    """What a mapping depends on: the shape and precision, not the name or the epilogue."""
-    return layer.model_copy(update={"name": "-", "source_op": None, "fused": (), "weight_tensor": None,
-                                    "aux_params": 0, "ops_per_output": 0.0})
-
-
-def _mappings(layer: Layer, acc: Accelerator, view: HardwareView, objective: Objective,
-              cache: dict) -> list[LayerMapping]:
-    """The layer mapped on every engine that can run it (shapes seen before are not mapped again)."""
-    key = (_mapping_key(layer), tuple(level.capacity_bits for level in view.levels))
-    if key not in cache:
-        found, errors = [], []
-        for index in range(len(acc.engines)):
-            try:
-                found.append(map_layer(layer, acc, view, index, objective))
-            except MappingError as exc:  # this engine cannot run it; another may
-                errors.append(exc)
-        if not found:
-            raise errors[0]
-        cache[key] = found
-    return [dataclasses.replace(m, layer=layer.name) for m in cache[key]]
+    def to_dict(self) -> dict:
+        """A JSON-able description: per layer its engine, start, cycles, tile and traffic per level (bits)."""
+        rows = []
+        for c in self.counts:
+            m = c.mapping
+            rows.append({
+                "layer": c.layer.name, "engine": c.engine, "start_cycle": self.start_cycles[c.layer.name],
+                "cycles": c.cycles, "tiles": c.tiles,
+                "tile": {"k": m.tile_k, "c": m.tile_c, "y": m.tile_y, "loop_order": m.loop_order} if m else None,
+                "reads_bits": dict(c.reads_bits), "writes_bits": dict(c.writes_bits),
+                "dram_read_bits": c.dram_read_bits, "dram_write_bits": c.dram_write_bits,
+            })
+        return {"layers": rows, "end_cycle": self.end_cycle}
 
 
 def engine_choices(graph: LayerGraph, acc: Accelerator, view: HardwareView, objective: Objective,
-                   residency: dict[str, Residency]) -> dict[str, list[LayerCounts]]:
-    """Counts of every layer on every unit that can run it."""
-    cache: dict = {}
-    choices = {}
-    unified = view.dram_facing("outputs")
-    for layer in graph.layers():
-        res = residency[layer.name]
-        here = view  # tiles share the unified buffer with the resident tensors of other layers
-        if res.reserved_bits:
-            here = view.with_capacity(unified.name, max(unified.capacity_bits - res.reserved_bits, 0))
-        if layer.is_mac:
-            choices[layer.name] = [mac_layer_counts(layer, m, acc, here, res)
-                                   for m in _mappings(layer, acc, here, objective, cache)]
-        else:
-            choices[layer.name] = [vector_layer_counts(layer, acc, here, res)]
-    return choices
+                   residency: dict[str, Residency]) -> dict[str, tuple[LayerCounts, ...]]:
+    """Counts of every layer on every unit that can run it (`simulator.layer_cost.layer_choices`)."""
+    return {layer.name: layer_choices(layer, acc, view, objective, residency[layer.name])
+            for layer in graph.layers()}
 
 
 def _base(name: str) -> str:
@@ -85,7 +76,7 @@ def _base(name: str) -> str:
     return name.rsplit("#", 1)[0]
 
 
-def pipeline_stages(graph: LayerGraph, choices: dict[str, list[LayerCounts]], engines: list[str]) -> dict[str, str]:
+def pipeline_stages(graph: LayerGraph, choices: dict[str, tuple[LayerCounts, ...]], engines: list[str]) -> dict[str, str]:
     """Cut one copy of the network into consecutive stages of about equal cycles, one per engine.
 
     Returns the engine of every MAC layer's base name; streamed batch items then
@@ -106,7 +97,7 @@ def pipeline_stages(graph: LayerGraph, choices: dict[str, list[LayerCounts]], en
     return assignment
 
 
-def list_schedule(graph: LayerGraph, choices: dict[str, list[LayerCounts]],
+def list_schedule(graph: LayerGraph, choices: dict[str, tuple[LayerCounts, ...]],
                   stages: dict[str, str] | None = None) -> Schedule:
     """Place each layer, in execution order, on the unit where it finishes first.
 
@@ -119,7 +110,7 @@ def list_schedule(graph: LayerGraph, choices: dict[str, list[LayerCounts]],
     chosen, starts = [], {}
     for layer in graph.layers():
         ready = max((finish[p] for p in graph.predecessors(layer.name)), default=0)
-        options = choices[layer.name]
+        options = list(choices[layer.name])
         if stages and layer.is_mac:
             options = [c for c in options if c.engine == stages.get(_base(layer.name))] or options
         best = min(options, key=lambda c: max(ready, free.get(c.engine, 0)) + c.cycles)
@@ -127,4 +118,5 @@ def list_schedule(graph: LayerGraph, choices: dict[str, list[LayerCounts]],
         free[best.engine] = finish[layer.name] = start + best.cycles
         chosen.append(best)
         starts[layer.name] = start
-    return Schedule(counts=chosen, start_cycles=starts)
+    return Schedule(counts=chosen, start_cycles=starts,
+                    peaks={name: chip_peak(options) for name, options in choices.items()})

@@ -29,6 +29,7 @@ __all__ = [
     "tile_array_reads",
     "merge_temporal",
     "array_costs",
+    "stream_cycles",
     "Dataflow",
     "LoopNest",
     "Fold",
@@ -36,6 +37,7 @@ __all__ = [
     "OperandWidths",
     "TileCost",
     "LOOP_ORDERS",
+    "DISTINCT_ORDERS",
     "evaluate_tiles",
     "tile_candidates",
     "spatial_units",
@@ -216,14 +218,37 @@ def tile_compute_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int
     return nest.instances * np.asarray(over_tiles(nest, k, c, y, per_tile))
 
 
+def stream_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, y) -> np.ndarray:
+    """Of `tile_compute_cycles`, the cycles operands stream through a full pipeline (T per fold).
+
+    SCALE-Sim's fold takes ``2*R + C + T - 2`` cycles (``2*S_R + S_C + T - 2``
+    when the mapping fits): ``T`` of streaming and the rest filling and draining
+    the array. The difference from `tile_compute_cycles` is the fill and drain.
+
+    Examples
+    --------
+    >>> nest = LoopNest(instances=1, k=4, c=16, y=8, q=1, r=1, s=1, stride=1, halo=0,
+    ...                 input_cols=1, input_elements=128)
+    >>> int(tile_compute_cycles(nest, Dataflow.WEIGHT_STATIONARY, 4, 4, 4, 16, 8))  # 4 folds of 2*4+4+8-2
+    72
+    >>> int(stream_cycles(nest, Dataflow.WEIGHT_STATIONARY, 4, 4, 4, 16, 8))        # 4 folds of T = 8
+    32
+    """
+    def per_tile(kt, ct, yt):
+        sr, sc, t = placement(nest, dataflow, kt, ct, yt)
+        return t * -(-sr // rows) * -(-sc // cols)
+
+    return nest.instances * np.asarray(over_tiles(nest, k, c, y, per_tile))
+
+
 def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles: TileCost) -> tuple:
     """Lane cycles and array reads of every candidate, shapes evaluated once per loop order class.
 
-    Candidates come in runs of `LOOP_ORDERS` per (k, c, y); the array's cost
+    Candidates come in runs of ``tiles.orders_per_shape`` loop orders per (k, c, y); the array's cost
     depends on the order only through whether the temporal loop is innermost
     (`merge_temporal`), so each shape is evaluated as is and merged, then picked.
     """
-    runs = len(LOOP_ORDERS)
+    runs = tiles.orders_per_shape
     k, c, y = tiles.k[::runs], tiles.c[::runs], tiles.y[::runs]
     plain = (tile_compute_cycles(nest, dataflow, rows, cols, k, c, y),
              tile_array_reads(nest, dataflow, rows, cols, k, c, y))
@@ -291,6 +316,8 @@ class OperandWidths:
 LOOP_ORDERS = ("kcy", "kyc", "cky", "cyk", "yck", "ykc")
 """Outer-to-inner orders of the three tiled loops; only the innermost one changes reuse."""
 _INNERMOST = np.array([order[-1] for order in LOOP_ORDERS])
+DISTINCT_ORDERS = tuple(LOOP_ORDERS.index(next(o for o in LOOP_ORDERS if o[-1] == inner)) for inner in "yck")
+"""The first order of each innermost-loop class (``kcy``, ``kyc``, ``cyk``): the others cost the same."""
 
 
 def spatial_units(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int) -> tuple[int, int, int]:
@@ -341,27 +368,32 @@ class TileCost:
     """Output and partial-sum traffic (reads and writes)."""
     tiles: np.ndarray
     """Number of tiles per instance."""
+    orders_per_shape: int = len(LOOP_ORDERS)
+    """Candidates come in runs of this many loop orders per (k, c, y)."""
 
     @property
     def dram_bits(self) -> np.ndarray:
         return self.dram_weight_bits + self.dram_input_bits + self.dram_output_bits
 
 
-def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, int, int] = (1, 1, 1)) -> TileCost:
+def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, int, int] = (1, 1, 1),
+                   orders: tuple[int, ...] = DISTINCT_ORDERS) -> TileCost:
     """Tile sizes, buffer needs and DRAM traffic of every (k, c, y, loop-order) candidate.
 
     Traffic follows the classic reuse rule: an operand is fetched once per tile
     if the loop it does not depend on is the innermost; otherwise once per
     iteration of that loop. Partial sums that cannot stay on chip (reduction
     loop ``c`` not innermost) make ``2 * (trips_c - 1)`` round trips at
-    accumulator width before the final write at output width.
+    accumulator width before the final write at output width. Only ``orders``
+    (indices into `LOOP_ORDERS`) are generated: by default one per innermost
+    loop, as the orders sharing an innermost loop cost exactly the same.
     """
     ks = tile_candidates(nest.k, spatial[0])
     cs = tile_candidates(nest.c, spatial[1])
     ys = tile_candidates(nest.y, spatial[2])
     k, c, y, order = (
         axis.ravel()
-        for axis in np.meshgrid(ks, cs, ys, np.arange(len(LOOP_ORDERS)), indexing="ij")
+        for axis in np.meshgrid(ks, cs, ys, np.asarray(orders), indexing="ij")
     )
     tk, tc, ty = -(-nest.k // k), -(-nest.c // c), -(-nest.y // y)
     rows_in = (y - 1) * nest.stride + nest.halo + nest.stride
@@ -381,7 +413,7 @@ def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, in
         k=k, c=c, y=y, order=order,
         weight_tile_bits=w_tile, input_tile_bits=i_tile, output_tile_bits=o_tile,
         dram_weight_bits=dram_w, dram_input_bits=dram_i, dram_output_bits=dram_o,
-        tiles=tk * tc * ty,
+        tiles=tk * tc * ty, orders_per_shape=len(orders),
     )
 
 

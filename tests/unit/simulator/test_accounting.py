@@ -7,7 +7,7 @@ from conftest import tiny_hw
 
 from hwmodels import load_hardware, parse_hardware
 from hwmodels.energy import float_add_pj, float_mult_pj
-from simulator import SimOptions, hardware_view, layer_counts, simulate
+from simulator import SimOptions, hardware_view, map_graph, simulate
 from workloads import Layer, LayerGraph, Tensor, apply_quant
 
 
@@ -80,7 +80,7 @@ def test_array_and_register_reads_are_payload_bits():
 def test_finished_outputs_leave_the_accumulators_at_accumulator_width():
     acc = load_hardware("edge-npu")  # 32-bit acc_sram inside act_sram
     graph = one(Layer(name="g", op="gemm", p=64, c=64, k=64))
-    (counts,) = layer_counts(graph, acc, hardware_view(acc))
+    (counts,) = map_graph(graph, acc).counts
     result = simulate(graph, acc)
     # Partial sums read back while accumulating, plus every finished output read out once, at 32 bits.
     expected = (counts.mapping.array_reads["psum_reads"] + 64 * 64) * 32

@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from hwmodels import load_hardware, parse_hardware
-from simulator import SimOptions, SimulationError, hardware_view, layer_counts, simulate
+from simulator import Schedule, SimOptions, SimulationError, hardware_view, map_graph, simulate
 from simulator.des import plan_layer, run_des
 from workloads import Layer, LayerGraph, Tensor, apply_quant, load_workload, stream
 
-DES = SimOptions(fidelity="des")
+DES = SimOptions(fidelity="des", record_timeline=True)
 INT8 = {"kind": "fixed", "native_bits": 8}
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
@@ -57,8 +57,7 @@ def spans(result, layer, kind):
 def test_two_layer_chain_by_hand():
     # 16 B/cycle = 128 bits/cycle, 10 cycles latency, one channel; buffers hold a whole layer: 1 tile.
     acc = tiny_hw()
-    view = hardware_view(acc)
-    c1, c2 = layer_counts(chain(), acc, view)
+    c1, c2 = map_graph(chain(), acc).counts
     # Inputs of the arithmetic, per layer (separate buffers: fc1's output goes through DRAM):
     #   compute: WS, S_R = c = 16, S_C = k = 16, T = p = 16 -> 4 x 4 folds of 2*4 + 4 + 16 - 2 = 26 = 416
     #   epilogue: 256 requantizations on 4 int32 lanes = 64 cycles (hidden behind the array)
@@ -87,7 +86,7 @@ def four_group_layer(double_buffered, latency_ns=10.0, tile_bits=1280):
     acc = tiny_hw(double_buffered=double_buffered, latency_ns=latency_ns)
     graph = apply_quant(LayerGraph([Layer(name="fc", op="gemm", p=16, c=16, k=16)], name="one"), "w8a8")
     view = hardware_view(acc)
-    (counts,) = layer_counts(graph, acc, view)
+    (counts,) = map_graph(graph, acc).counts
     counts = dataclasses.replace(
         counts, compute_cycles=400, vector_cycles=0,
         mapping=dataclasses.replace(counts.mapping, tiles=4, tile_bits={"weights": tile_bits - 512, "inputs": 512,
@@ -95,7 +94,7 @@ def four_group_layer(double_buffered, latency_ns=10.0, tile_bits=1280):
         reads_bits={}, writes_bits={}, dram_read_bits=5120, dram_write_bits=1024,
         tiles=4, first_load_bits=tile_bits, loads_overlap=double_buffered, stores_overlap=double_buffered,
     )
-    return run_des(graph, [counts], acc, view, DES)
+    return run_des(graph, Schedule(counts=[counts], start_cycles={"fc": 0}, peaks={}), acc, view, DES)
 
 
 def test_single_buffered_layer_is_the_serialized_sum():
@@ -148,7 +147,7 @@ def test_single_buffered_zoo_layers_cost_the_sum_of_their_parts():
     graph = apply_quant(load_workload("resnet18"), "w8a8")
     view = hardware_view(acc)
     result = simulate(graph, acc, DES)
-    for i, (counts, layer) in enumerate(zip(layer_counts(graph, acc, view), result.layers, strict=True)):
+    for i, (counts, layer) in enumerate(zip(map_graph(graph, acc).counts, result.layers, strict=True)):
         plan = plan_layer(counts, i, view, DES.max_events_per_layer)
         assert plan.load_slots == plan.store_slots == 1
 
@@ -164,7 +163,7 @@ def test_groups_split_work_exactly():
     acc = load_hardware("edge-npu")
     graph = apply_quant(load_workload("resnet18"), "w8a8")
     view = hardware_view(acc)
-    for i, counts in enumerate(layer_counts(graph, acc, view)):
+    for i, counts in enumerate(map_graph(graph, acc).counts):
         p = plan_layer(counts, i, view, 7)
         assert p.groups <= 7
         assert sum(p.group_load_bits(g) for g in range(p.groups)) == counts.dram_read_bits
@@ -190,8 +189,7 @@ def two_engine_hw():
 
 def test_independent_branches_run_concurrently_and_contend_for_dram():
     acc = two_engine_hw()
-    view = hardware_view(acc)
-    a, b = layer_counts(branches(), acc, view)
+    a, b = map_graph(branches(), acc).counts
     assert (a.engine, b.engine, a.compute_cycles, b.compute_cycles) == ("ws", "os", 74, 74)
     # a: reads 2336 bits, writes 2080; b: reads 4256, writes 160 (scales included).
     assert (a.dram_read_bits, a.dram_write_bits, b.dram_read_bits, b.dram_write_bits) == (2336, 2080, 4256, 160)
@@ -247,7 +245,7 @@ def test_des_never_beats_the_physical_bounds(hw):
     graph = apply_quant(load_workload("resnet18"), "w4a4" if hw == "bitfusion" else "w8a8")
     view = hardware_view(acc)
     result = simulate(graph, acc, DES)
-    peaks = {c.layer.name: c.mapping.precision.peak_macs_per_cycle for c in layer_counts(graph, acc, view)
+    peaks = {c.layer.name: c.mapping.precision.peak_macs_per_cycle for c in map_graph(graph, acc).counts
              if c.mapping is not None}
     for r in result.layers:
         if r.name in peaks:
@@ -268,15 +266,15 @@ def test_identical_inputs_give_identical_results():
 def test_max_cycles_stops_a_run_that_passes_it():
     # fc1 ends at 490, fc2 runs from 490 to 980 (see the chain above).
     with pytest.raises(SimulationError) as info:
-        simulate(chain(), tiny_hw(), SimOptions(fidelity="des", max_cycles=500))
+        simulate(chain(), tiny_hw(), SimOptions(fidelity="des", record_timeline=True, max_cycles=500))
     assert str(info.value) == "discrete-event run exceeded max_cycles=500 with layers still running: 'fc2'"
-    assert simulate(chain(), tiny_hw(), SimOptions(fidelity="des", max_cycles=980)).totals.cycles == 980
+    assert simulate(chain(), tiny_hw(), SimOptions(fidelity="des", record_timeline=True, max_cycles=980)).totals.cycles == 980
 
 
 def test_max_events_per_layer_bounds_the_timeline():
     acc = all_double_buffered(load_hardware("edge-npu"))
     result = simulate(apply_quant(load_workload("resnet18"), "w8a8"), acc,
-                      SimOptions(fidelity="des", max_events_per_layer=4))
+                      SimOptions(fidelity="des", record_timeline=True, max_events_per_layer=4))
     for r in result.layers:
         events = [e for e in result.timeline if e.layer == r.name]
         assert len(events) <= 3 * 4, r.name

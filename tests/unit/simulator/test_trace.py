@@ -9,7 +9,7 @@ from simulator import SimOptions, simulate
 from simulator.trace import chrome_trace, write_chrome_trace
 from workloads import Layer, LayerGraph, Tensor, apply_quant, load_workload
 
-DES = SimOptions(fidelity="des")
+DES = SimOptions(fidelity="des", record_timeline=True)
 
 
 def tiny_hw(channels=1):

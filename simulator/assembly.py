@@ -1,0 +1,222 @@
+"""From counts to a `SimResult`: price every layer, break its cycles down by cause, add up the run.
+
+The last stage of the pipeline, shared by both fidelities: the analytical
+schedule and the discrete-event run differ only in each layer's start and
+length. Cycles are attributed to named causes that sum exactly; the run's
+total follows its critical path; leakage is the chip's over the whole run.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import functools
+import hashlib
+import importlib.metadata
+import json
+import math
+
+from hwmodels import Accelerator
+from simulator.cost import LayerCounts
+from simulator.energy import price_layer
+from simulator.hardware_view import HardwareView
+from simulator.options import SimOptions
+from simulator.results import (
+    CycleBreakdown,
+    EnergyBreakdown,
+    LayerResult,
+    LevelTraffic,
+    MappingInfo,
+    Provenance,
+    QuantOverhead,
+    SimResult,
+    Totals,
+    TraceEvent,
+)
+from workloads.graph import LayerGraph
+from workloads.quant import QuantSpec
+
+__all__ = ["cycle_breakdown", "layer_result", "share_leakage", "critical_path", "totals_of", "provenance",
+           "assemble"]
+
+
+def cycle_breakdown(counts: LayerCounts, view: HardwareView, cycles: int) -> CycleBreakdown:
+    """``cycles`` of one layer by cause, each cause counting only what the ones before leave.
+
+    The array's streaming and fill/drain come first, then the vector unit past
+    the array, then the busiest shared buffer port past both (together the
+    layer's busy time, `LayerCounts.busy_cycles`), and the rest is waiting on DRAM.
+    """
+    m = counts.mapping
+    compute, vector = counts.compute_cycles, counts.vector_cycles
+    busy = math.ceil(counts.busy_cycles(view))
+    stream = min(m.stream_cycles, compute) if m else 0
+    causes = {
+        "array_cycles": stream,
+        "fill_drain_cycles": compute - stream,
+        "vector_cycles": max(vector - compute, 0),
+        "buffer_port_cycles": max(busy - max(compute, vector), 0),
+    }
+    left = cycles
+    for name, value in causes.items():
+        causes[name] = min(value, left)
+        left -= causes[name]
+    return CycleBreakdown(**causes, dram_stall_cycles=left)
+
+
+def _mapping_info(counts: LayerCounts) -> MappingInfo:
+    m = counts.mapping
+    if m is None:
+        return MappingInfo(engine=counts.engine, dataflow="vector")
+    return MappingInfo(
+        engine=m.engine, dataflow=m.dataflow.value, spatial_rows=m.fold.spatial_rows,
+        spatial_cols=m.fold.spatial_cols, temporal=m.fold.temporal,
+        folds=m.fold.row_folds * m.fold.col_folds * m.nest.instances,
+        tile_k=m.tile_k, tile_c=m.tile_c, tile_y=m.tile_y, loop_order=m.loop_order, tiles=m.tiles,
+        lanes=m.precision.lanes, cycles_per_mac=m.precision.cycles_per_mac,
+        executed_formats=(m.precision.weight_format, m.precision.act_format),
+    )
+
+
+def layer_result(counts: LayerCounts, acc: Accelerator, view: HardwareView, *, peak_macs_per_cycle: float,
+                 cycles: int | None = None, start_cycle: int = 0) -> LayerResult:
+    """Price ``counts`` into a `LayerResult` (``cycles`` overrides the analytical latency)."""
+    if cycles is not None and cycles != counts.cycles:
+        counts = dataclasses.replace(counts, cycles=cycles)
+    energy, quant = price_layer(counts, acc, view)
+    layer, m = counts.layer, counts.mapping
+    traffic = [
+        LevelTraffic(level=lv.name, read_bits=counts.reads_bits.get(lv.name, 0),
+                     write_bits=counts.writes_bits.get(lv.name, 0))
+        for lv in view.levels
+    ]
+    traffic.append(LevelTraffic(level="dram", read_bits=counts.dram_read_bits, write_bits=counts.dram_write_bits))
+    return LayerResult(
+        name=layer.name, op=layer.op.value, quant=(layer.quant or QuantSpec()).label(), macs=layer.macs,
+        cycles=counts.cycles, breakdown=cycle_breakdown(counts, view, counts.cycles), start_cycle=start_cycle,
+        peak_macs_per_cycle=peak_macs_per_cycle if layer.macs else 0.0,
+        spatial_utilization=m.fold.utilization if m else 0.0,
+        mapping=_mapping_info(counts), traffic=traffic,
+        dram_bytes=(counts.dram_read_bits + counts.dram_write_bits) / 8,
+        energy=energy, quant_overhead=quant,
+    )
+
+
+def share_leakage(results: list[LayerResult], end_cycle: int, view: HardwareView) -> list[LayerResult]:
+    """Leakage is the chip's, over the whole run: scale each layer's share to add up to it.
+
+    A layer is first charged the chip's leakage over its own cycles; when
+    layers overlap (several engines) or leave gaps, those shares would not
+    count the run's nanoseconds exactly once, so they are scaled to the
+    leakage over ``end_cycle``.
+    """
+    charged = sum(r.energy.leakage_pj for r in results)
+    if not charged:
+        return results
+    factor = view.leakage_pj(end_cycle) / charged
+    return [r.model_copy(update={"energy": r.energy.model_copy(update={"leakage_pj": r.energy.leakage_pj * factor})})
+            for r in results]
+
+
+def critical_path(results: list[LayerResult], predecessors: dict[str, tuple[str, ...]]) -> tuple[list[LayerResult], int]:
+    """The chain of layers that ends the run, last first, and the cycles it spends with none running.
+
+    Walking back from the layer that finishes last, each step goes to whichever
+    of its producers or its engine's previous layer finished last (what it
+    waited for). List scheduling starts a layer exactly then, so the analytical
+    chain has no idle cycles; the discrete-event run may wait for DRAM channels.
+    """
+    if not results:
+        return [], 0
+    end = {r.name: r.start_cycle + r.cycles for r in results}
+    by_name = {r.name: r for r in results}
+    on_engine: dict[str, list[LayerResult]] = {}
+    for r in sorted(results, key=lambda r: (r.start_cycle, end[r.name])):
+        on_engine.setdefault(r.mapping.engine, []).append(r)
+    starts = {engine: [r.start_cycle for r in rs] for engine, rs in on_engine.items()}
+    current = max(reversed(results), key=lambda r: end[r.name])
+    chain, idle = [current], 0
+    while current.start_cycle > 0:
+        queue = on_engine[current.mapping.engine]
+        position = bisect.bisect_left(starts[current.mapping.engine], current.start_cycle)
+        before = [queue[position - 1]] if position else []  # an engine runs one layer at a time
+        waited = [by_name[p] for p in predecessors.get(current.name, ()) if p in by_name] + before
+        waited = [r for r in waited if end[r.name] <= current.start_cycle]
+        if not waited:
+            break
+        previous = max(waited, key=lambda r: end[r.name])
+        idle += current.start_cycle - end[previous.name]
+        chain.append(previous)
+        current = previous
+    return chain, idle + current.start_cycle
+
+
+def totals_of(results: list[LayerResult], end_cycle: int, clock_hz: float,
+              predecessors: dict[str, tuple[str, ...]]) -> Totals:
+    """Whole-network totals from per-layer results, the end-to-end cycle count and the graph's edges."""
+    chain, idle = critical_path(results, predecessors)
+    breakdown = sum((r.breakdown for r in chain), CycleBreakdown(idle_cycles=idle))
+    busy: dict[str, int] = {}
+    for r in results:
+        busy[r.mapping.engine] = busy.get(r.mapping.engine, 0) + r.cycles
+    return Totals(
+        cycles=end_cycle, clock_hz=clock_hz, breakdown=breakdown,
+        ideal_cycles=sum(r.macs / r.peak_macs_per_cycle for r in results if r.peak_macs_per_cycle),
+        dram_bytes=sum(r.dram_bytes for r in results), macs=sum(r.macs for r in results),
+        engine_busy_cycles=busy, energy=_sum_models([r.energy for r in results], EnergyBreakdown),
+        quant_overhead=_sum_models([r.quant_overhead for r in results], QuantOverhead),
+    )
+
+
+def _sum_models(items, model):
+    """Field-wise sum of pydantic models of one type (dicts of floats summed by key)."""
+    total: dict = {}
+    for item in items:
+        for key in type(item).model_fields:
+            value = getattr(item, key)
+            if isinstance(value, dict):
+                bucket = total.setdefault(key, {})
+                for k, v in value.items():
+                    bucket[k] = bucket.get(k, 0.0) + v
+            else:
+                total[key] = total.get(key, 0.0) + value
+    return model(**total) if total else model()
+
+
+@functools.cache
+def _version() -> str:
+    try:
+        return importlib.metadata.version("qcosim")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def workload_digest(graph: LayerGraph) -> str:
+    """SHA-256 prefix of the annotated layers and edges in execution order."""
+    payload = [[layer.model_dump(mode="json"), list(graph.predecessors(layer.name))] for layer in graph.layers()]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def provenance(graph: LayerGraph, view: HardwareView, options: SimOptions, policy: str) -> Provenance:
+    """What produced a result: qcosim's version, the hardware and workload digests, policy and options."""
+    return Provenance(qcosim_version=_version(), hardware_digest=view.signature, workload=graph.name,
+                      workload_digest=workload_digest(graph), policy=policy,
+                      options=options.model_dump(mode="json"))
+
+
+def assemble(graph: LayerGraph, counts: list[LayerCounts], spans: dict[str, tuple[int, int]],
+             peaks: dict[str, float], acc: Accelerator, view: HardwareView, options: SimOptions, *,
+             policy: str = "", timeline: list[TraceEvent] | None = None) -> SimResult:
+    """The `SimResult` of a run: ``spans`` gives each layer's (start, end) cycle, ``peaks`` its chip peak."""
+    results = [layer_result(c, acc, view, peak_macs_per_cycle=peaks.get(c.layer.name, 0.0),
+                            cycles=spans[c.layer.name][1] - spans[c.layer.name][0],
+                            start_cycle=spans[c.layer.name][0]) for c in counts]
+    end_cycle = max((end for _, end in spans.values()), default=0)
+    results = share_leakage(results, end_cycle, view)
+    predecessors = {layer.name: tuple(graph.predecessors(layer.name)) for layer in graph.layers()}
+    return SimResult(
+        workload=graph.name, hardware=acc.name, policy=policy, fidelity=options.fidelity, clock_hz=acc.clock_hz,
+        provenance=provenance(graph, view, options, policy),
+        totals=totals_of(results, end_cycle, acc.clock_hz, predecessors),
+        layers=results if options.keep_layers else [], timeline=timeline or [],
+    )
