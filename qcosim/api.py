@@ -34,7 +34,7 @@ def simulate(
     hw: str | Path | Accelerator,
     quant: str | Path = "w8a8",
     *,
-    fidelity: str = "analytical",
+    fidelity: str | None = None,
     params: Mapping[str, Any] | None = None,
     input_shapes: Mapping[str, Sequence[int]] | None = None,
     stream: int = 1,
@@ -50,8 +50,9 @@ def simulate(
         Preset name, YAML/JSON file, or an `Accelerator`.
     quant : str or Path
         Policy shorthand (``w4a8``, ``w4a16-g128`` ...) or policy YAML file.
-    fidelity : {"analytical", "des"}
-        Closed form per layer, or discrete-event over tiles.
+    fidelity : {"analytical", "des"}, optional
+        Closed form per layer, or discrete-event over tiles; overrides
+        ``options.fidelity`` when given (default: the options', analytical).
     params, input_shapes : mapping, optional
         Zoo parameters (``batch``, ``seq_len`` ...) and ONNX input shapes.
     stream : int
@@ -70,7 +71,9 @@ def simulate(
     policy = load_policy(quant)
     graph = apply_quant(stream_copies(load_workload(model, params=params, input_shapes=input_shapes), stream),
                         policy)
-    opts = (options or SimOptions()).model_copy(update={"fidelity": fidelity})
+    opts = options or SimOptions()
+    if fidelity is not None:
+        opts = SimOptions(**{**opts.model_dump(), "fidelity": parse_fidelity(fidelity)})
     return simulate_graph(graph, acc, opts, policy=str(quant))
 
 
