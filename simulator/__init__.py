@@ -4,7 +4,9 @@ from simulator.engine import map_graph, price, simulate
 from simulator.errors import MappingError, SimulationError
 from simulator.hardware_view import HardwareView, hardware_view
 from simulator.layer_cost import LayerContext, layer_cost
+from simulator.layer_cost import clear_caches as _clear_counts
 from simulator.mapping import LayerMapping, Objective, PrecisionPlan, map_layer
+from simulator.mapping import clear_caches as _clear_mappings
 from simulator.options import SimOptions
 from simulator.residency import Residency, plan_residency
 from simulator.results import (
@@ -57,8 +59,5 @@ __all__ = [
 
 def clear_caches() -> None:
     """Empty every per-process cache of the simulator (results do not change, only speed)."""
-    from simulator import layer_cost as _layer_cost
-    from simulator import mapping as _mapping
-
-    _mapping.clear_caches()
-    _layer_cost.clear_caches()
+    _clear_mappings()
+    _clear_counts()

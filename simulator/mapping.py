@@ -181,7 +181,7 @@ def operand_widths(layer: Layer, accum_bits: int) -> OperandWidths:
     )
 
 
-def _tile_needs(tiles: TileCost, nest: LoopNest, widths: OperandWidths, view: HardwareView) -> dict:
+def _tile_needs(table: Candidates, view: HardwareView) -> dict:
     """Bits each buffer must hold for one tile of every candidate.
 
     Weights and inputs land in their DRAM-facing levels. Partial sums
@@ -194,12 +194,13 @@ def _tile_needs(tiles: TileCost, nest: LoopNest, widths: OperandWidths, view: Ha
     def add(level_name: str, bits) -> None:
         need[level_name] = need.get(level_name, 0) + bits
 
+    tiles = table.tiles
     add(view.dram_facing("weights").name, tiles.weight_tile_bits)
     add(view.dram_facing("inputs").name, tiles.input_tile_bits)
     psums, outer = view.array_facing("outputs"), view.dram_facing("outputs")
     add(psums.name, tiles.output_tile_bits)
     if psums is not outer:
-        add(outer.name, tiles.k * tiles.y * nest.q * widths.output_bits)
+        add(outer.name, table.final_tile_bits)
     return need
 
 
@@ -241,6 +242,12 @@ class Candidates:
     """True where partial sums never leave the chip (the reduction loop is innermost)."""
     fill_bits: dict[str, np.ndarray]
     """DRAM bits filled into the weight and input buffers, all instances."""
+    transfer_bits: np.ndarray
+    """``loads_bits + stores_bits``."""
+    transfer_trips: np.ndarray
+    """DRAM transfers that each wait the latency: a load and a store per tile, where there are any."""
+    final_tile_bits: np.ndarray
+    """One tile of finished outputs at output width (where they are staged outside the accumulators)."""
 
     @property
     def nbytes(self) -> int:
@@ -249,7 +256,7 @@ class Candidates:
         return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
 
 
-_CANDIDATES = BoundedCache(max_bytes=256 << 20)
+_CANDIDATES = BoundedCache(max_bytes=1 << 30)
 _MAPPINGS = BoundedCache(max_entries=8192)
 
 
@@ -267,9 +274,12 @@ def candidate_table(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, wi
     fills = {"weights": tiles.dram_weight_bits * n, "inputs": tiles.dram_input_bits * n}
     loads = fills["weights"] + fills["inputs"] + spill / 2
     count = tiles.tiles * n
+    stores = final_bits * n + spill / 2
     table = Candidates(
         tiles=tiles, lane_cycles=lane_cycles, reads=reads, loads_bits=loads,
-        stores_bits=final_bits * n + spill / 2, count=count,
+        stores_bits=stores, count=count, transfer_bits=loads + stores,
+        transfer_trips=count * ((loads > 0).astype(float) + (stores > 0)),
+        final_tile_bits=tiles.k * tiles.y * nest.q * widths.output_bits,
         first_load_bits=np.maximum(loads / count, np.minimum(tiles.weight_tile_bits + tiles.input_tile_bits, loads)),
         no_spill=spill == 0, fill_bits=fills,
     )
@@ -287,6 +297,19 @@ def _latency(table: Candidates, busy: np.ndarray, idx: np.ndarray, view: Hardwar
     return np.ceil(layer_cycles(busy[idx], table.loads_bits[idx], table.stores_bits[idx],
                                 table.first_load_bits[idx], table.count[idx], loads_overlap, double["outputs"],
                                 view.dram_bits_per_cycle, view.dram_latency_cycles))
+
+
+def _latency_bound(table: Candidates, busy: np.ndarray, idx: np.ndarray, view: HardwareView) -> np.ndarray:
+    """A lower bound of `_latency` for candidates ``idx``: the busy time, or every transfer back to back.
+
+    `tiling.layer_cycles` is the longest of three paths; the compute-bound one
+    is at least the busy time, and the channel-bound one is exactly the
+    transfers. Cheaper than the whole formula, it rules most candidates out.
+    """
+    every = len(idx) == len(table.count)
+    bits, trips = (table.transfer_bits, table.transfer_trips) if every else (table.transfer_bits[idx],
+                                                                            table.transfer_trips[idx])
+    return np.maximum(busy if every else busy[idx], bits / view.dram_bits_per_cycle + trips * view.dram_latency_cycles)
 
 
 def _energy(table: Candidates, reads: dict, idx: np.ndarray, latency: np.ndarray, widths: OperandWidths,
@@ -346,6 +369,10 @@ def _select(table: Candidates, reads: dict, busy: np.ndarray, idx: np.ndarray, w
 
     Ties that remain go to the lowest index (the first tile size and loop order generated).
     """
+    if objective is Objective.LATENCY:
+        bound = _latency_bound(table, busy, idx, view)
+        ceiling = _latency(table, busy, idx[np.argmin(bound)][None], view)[0]
+        idx = idx[bound <= ceiling]  # only these can reach the best whole-cycle latency
     latency = _latency(table, busy, idx, view)
     if objective is Objective.LATENCY:
         tied = latency == latency.min()
@@ -400,7 +427,7 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
     widths = operand_widths(layer, engine.accum_bits)
     table = candidate_table(nest, dataflow, engine.rows, wide, widths)
     tiles = table.tiles
-    ok, smallest = _feasible(_tile_needs(tiles, nest, widths, view), view)
+    ok, smallest = _feasible(_tile_needs(table, view), view)
     idx = np.flatnonzero(ok)
     if not len(idx):
         level = next(lv for lv in view.levels if lv.name in smallest and smallest[lv.name] > lv.capacity_bits)
