@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from simulator.results import CycleBreakdown
 from workloads.summary import WorkloadSummary
 
 __all__ = ["si", "binary_bytes", "workload_table", "models_table"]
@@ -69,6 +70,15 @@ def _mj(pj: float) -> str:
     return f"{pj / 1e9:.3f} mJ"
 
 
+_CAUSES = {"array_cycles": "array", "fill_drain_cycles": "fill/drain", "vector_cycles": "vector",
+           "buffer_port_cycles": "port", "dram_stall_cycles": "DRAM stall"}
+"""Cycle causes as the table heads them (`simulator.CycleBreakdown`)."""
+
+
+def _causes(breakdown: CycleBreakdown) -> list[str]:
+    return [si(getattr(breakdown, name)) if getattr(breakdown, name) else "-" for name in _CAUSES]
+
+
 def result_table(result, limit: int | None = None) -> Table:
     """Per-layer latency, utilization, traffic and energy, with the totals underneath.
 
@@ -76,7 +86,8 @@ def result_table(result, limit: int | None = None) -> Table:
     """
     t = result.totals
     table = Table(title=f"{result.workload} @ {result.policy} on {result.hardware} ({result.fidelity})")
-    for header in ("layer", "op", "quant", "runs as", "MACs", "cycles", "stall", "util", "DRAM", "energy"):
+    for header in ("layer", "op", "quant", "runs as", "MACs", "cycles", *_CAUSES.values(), "util", "DRAM",
+                   "energy"):
         table.add_column(header, justify="left" if header in ("layer", "op", "quant", "runs as") else "right")
     rows = result.layers
     if limit is not None and len(rows) > limit:
@@ -87,17 +98,19 @@ def result_table(result, limit: int | None = None) -> Table:
         rest = []
     for r in rows:
         formats = "/".join(r.mapping.executed_formats) if r.mapping.executed_formats[0] else "vector"
-        table.add_row(r.name, r.op, r.quant, formats, si(r.macs), f"{r.cycles:,}",
-                      f"{r.stall_cycles / r.cycles:.0%}" if r.cycles else "-",
+        table.add_row(r.name, r.op, r.quant, formats, si(r.macs), f"{r.cycles:,}", *_causes(r.breakdown),
                       f"{r.utilization:.0%}" if r.macs else "-", binary_bytes(r.dram_bytes), _mj(r.energy_pj))
     if rest:
+        summed = sum((r.breakdown for r in rest), CycleBreakdown())
         table.add_row(f"... {len(rest)} more layers", "", "", "", si(sum(r.macs for r in rest)),
-                      f"{sum(r.cycles for r in rest):,}", "", "", binary_bytes(sum(r.dram_bytes for r in rest)),
-                      _mj(sum(r.energy_pj for r in rest)))
+                      f"{sum(r.cycles for r in rest):,}", *_causes(summed), "",
+                      binary_bytes(sum(r.dram_bytes for r in rest)), _mj(sum(r.energy_pj for r in rest)))
     e = t.energy
     tops_per_w = 2 * t.macs / t.energy_pj if t.energy_pj else 0.0  # ops/pJ = TOPS/W
     table.caption = (
-        f"latency {t.latency_s * 1e3:.3f} ms ({t.cycles:,} cycles; stalls {t.stall_cycles:,}) | "
+        f"latency {t.latency_s * 1e3:.3f} ms: {t.cycles:,} cycles = "
+        + " + ".join(f"{label} {getattr(t.breakdown, name):,}" for name, label in _CAUSES.items())
+        + f" + idle {t.breakdown.idle_cycles:,} (critical path)\n"
         f"energy {_mj(t.energy_pj)} = {t.energy_pj / max(t.macs, 1):.3f} pJ/MAC, {tops_per_w:.2f} TOPS/W | "
         f"DRAM {binary_bytes(t.dram_bytes)} | utilization {t.utilization:.1%}\n"
         f"energy: MAC {_mj(e.mac_pj)}, on-chip {_mj(sum(e.memory_pj.values()))}, DRAM {_mj(e.dram_pj)}, "
@@ -110,9 +123,8 @@ def comparison_lines(base, low) -> list[str]:
     """What the lower-precision run bought over the base run, mechanism by mechanism."""
     a, b = base.totals, low.totals
 
-    def peak(result) -> float:  # MACs per cycle the array offers at the first MAC layer's precision
-        first = next(r for r in result.layers if r.macs and r.utilization)
-        return first.macs / (first.cycles * first.utilization)
+    def peak(result) -> float:  # MACs per cycle the chip offers at the first MAC layer's precision
+        return next(r.peak_macs_per_cycle for r in result.layers if r.macs)
 
     return [
         f"[bold]{base.policy} -> {low.policy} on {base.hardware}[/]: latency {a.latency_s * 1e3:.3f} -> "

@@ -48,7 +48,12 @@ def test_tour_command_runs(argv, tmp_path, monkeypatch, capsys):
     assert out
 
 
-def test_python_example_runs(capsys):
-    (code,) = _blocks("python")
-    exec(compile(code, "README.md", "exec"), {})
+def test_python_examples_run(capsys):
+    tour, costs = _blocks("python")
+    exec(compile(tour, "README.md", "exec"), {})
     assert "8192" in capsys.readouterr().out  # Bit Fusion's peak at w2a2
+    exec(compile(costs, "README.md", "exec"), {})
+    printed = [line.split() for line in capsys.readouterr().out.splitlines()]
+    # Bit Fusion (Sharma et al., ISCA 2018): 4x8-bit runs at twice, 2x2-bit at 16x the 8x8 rate.
+    array = {quant: int(array_cycles) for quant, _, array_cycles, _ in printed}
+    assert array["w8a8"] == 2 * array["w4a8"] == 16 * array["w2a2"]
