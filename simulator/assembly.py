@@ -193,7 +193,7 @@ def _version() -> str:
 
 def workload_digest(graph: LayerGraph) -> str:
     """SHA-256 prefix of the annotated layers and edges in execution order."""
-    payload = [[layer.model_dump(mode="json"), list(graph.predecessors(layer.name))] for layer in graph.layers()]
+    payload = [[layer.model_dump(mode="json"), sorted(graph.predecessors(layer.name))] for layer in graph.layers()]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "ResultModel",
     "CycleBreakdown",
     "Provenance",
+    "CostedModel",
     "LayerCost",
     "MappingInfo",
     "LevelTraffic",
@@ -191,8 +192,47 @@ class EnergyBreakdown(FrozenModel):
         )
 
 
-class LayerCost(ResultModel):
-    """One layer's cost on its engine: cycles by cause, energy by component, traffic by level."""
+class CostedModel(ResultModel):
+    """Cycles that add up by cause and energy by component: what a layer and a whole run both report."""
+
+    cycles: int
+    """Cycles (the sum of `breakdown`)."""
+    breakdown: CycleBreakdown
+    """``cycles`` by cause."""
+    energy: EnergyBreakdown
+    """Energy by component."""
+
+    @model_validator(mode="after")
+    def _check_breakdown(self):
+        if self.breakdown.total_cycles != self.cycles:
+            raise ValueError(f"breakdown must add up to cycles (got {self.breakdown.total_cycles} "
+                             f"for {self.cycles} cycles)")
+        return self
+
+    @computed_field
+    @property
+    def compute_cycles(self) -> int:
+        """Cycles the MAC arrays compute, fill and drain included (SCALE-Sim's compute cycles)."""
+        return self.breakdown.array_cycles + self.breakdown.fill_drain_cycles
+
+    @computed_field
+    @property
+    def stall_cycles(self) -> int:
+        """Cycles waiting on memory: buffer ports and DRAM."""
+        return self.breakdown.buffer_port_cycles + self.breakdown.dram_stall_cycles
+
+    @computed_field
+    @property
+    def energy_pj(self) -> float:
+        """Total energy."""
+        return self.energy.total_pj
+
+
+class LayerCost(CostedModel):
+    """One layer's cost on its engine: cycles by cause, energy by component, traffic by level.
+
+    ``cycles`` run from the layer's start to its last output written.
+    """
 
     name: str
     """Layer name."""
@@ -202,10 +242,6 @@ class LayerCost(ResultModel):
     """Precision shorthand."""
     macs: int
     """Multiply-accumulates."""
-    cycles: int
-    """Cycles from the layer's start to its last output written (the sum of `breakdown`)."""
-    breakdown: CycleBreakdown
-    """``cycles`` by cause."""
     peak_macs_per_cycle: float = 0.0
     """The chip's peak MACs per cycle at this layer's formats (every engine that can run them); 0 for
     vector layers."""
@@ -217,41 +253,14 @@ class LayerCost(ResultModel):
     """Bits per memory level, innermost first, DRAM last."""
     dram_bytes: float
     """Bytes to and from DRAM."""
-    energy: EnergyBreakdown
-    """Energy by component."""
     quant_overhead: QuantOverhead
     """Quantization overhead by category."""
-
-    @model_validator(mode="after")
-    def _check_breakdown(self):
-        if self.breakdown.total_cycles != self.cycles:
-            raise ValueError(f"breakdown must add up to cycles (got {self.breakdown.total_cycles} "
-                             f"for {self.cycles} cycles)")
-        return self
-
-    @computed_field
-    @property
-    def compute_cycles(self) -> int:
-        """Cycles the MAC array computes, fill and drain included (SCALE-Sim's compute cycles)."""
-        return self.breakdown.array_cycles + self.breakdown.fill_drain_cycles
-
-    @computed_field
-    @property
-    def stall_cycles(self) -> int:
-        """Cycles waiting on memory: buffer ports and DRAM."""
-        return self.breakdown.buffer_port_cycles + self.breakdown.dram_stall_cycles
 
     @computed_field
     @property
     def utilization(self) -> float:
         """MACs / (cycles x `peak_macs_per_cycle`): the one definition, for layers and totals."""
         return self.macs / (self.cycles * self.peak_macs_per_cycle) if self.cycles and self.peak_macs_per_cycle else 0.0
-
-    @computed_field
-    @property
-    def energy_pj(self) -> float:
-        """Total energy of the layer."""
-        return self.energy.total_pj
 
 
 class LayerResult(LayerCost):
@@ -261,16 +270,16 @@ class LayerResult(LayerCost):
     """Cycle the layer starts at in the schedule."""
 
 
-class Totals(ResultModel):
-    """Whole-network figures."""
+class Totals(CostedModel):
+    """Whole-network figures.
 
-    cycles: int
-    """End-to-end cycles (the sum of `breakdown`)."""
+    ``cycles`` is the end-to-end count; its ``breakdown`` follows the critical
+    path: the chain of layers, each started when the one before it (a producer,
+    or the previous layer on its engine) finished, that ends the run.
+    """
+
     clock_hz: float
     """Clock the cycles count."""
-    breakdown: CycleBreakdown
-    """``cycles`` by cause, along the critical path: the chain of layers, each started when the one
-    before it (a producer, or the previous layer on its engine) finished, that ends the run."""
     ideal_cycles: float = 0.0
     """Cycles the MACs would take at the chip's peak: the sum over layers of MACs / peak MACs per cycle."""
     dram_bytes: float
@@ -279,17 +288,8 @@ class Totals(ResultModel):
     """Multiply-accumulates."""
     engine_busy_cycles: dict[str, int] = Field(default_factory=dict)
     """Per engine (and the vector unit), the cycles its layers occupy it."""
-    energy: EnergyBreakdown
-    """Energy by component."""
     quant_overhead: QuantOverhead
     """Quantization overhead by category."""
-
-    @model_validator(mode="after")
-    def _check_breakdown(self):
-        if self.breakdown.total_cycles != self.cycles:
-            raise ValueError(f"breakdown must add up to cycles (got {self.breakdown.total_cycles} "
-                             f"for {self.cycles} cycles)")
-        return self
 
     @computed_field
     @property
@@ -299,27 +299,9 @@ class Totals(ResultModel):
 
     @computed_field
     @property
-    def energy_pj(self) -> float:
-        """Total energy."""
-        return self.energy.total_pj
-
-    @computed_field
-    @property
     def utilization(self) -> float:
         """MACs / (cycles x chip peak at each layer's formats) = `ideal_cycles` / `cycles`."""
         return self.ideal_cycles / self.cycles if self.cycles else 0.0
-
-    @computed_field
-    @property
-    def compute_cycles(self) -> int:
-        """Critical-path cycles the MAC arrays compute, fill and drain included."""
-        return self.breakdown.array_cycles + self.breakdown.fill_drain_cycles
-
-    @computed_field
-    @property
-    def stall_cycles(self) -> int:
-        """Critical-path cycles waiting on memory: buffer ports and DRAM."""
-        return self.breakdown.buffer_port_cycles + self.breakdown.dram_stall_cycles
 
     @property
     def energy_j(self) -> float:
