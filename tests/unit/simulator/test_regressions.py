@@ -1,0 +1,141 @@
+"""Regressions of issue 7 (the simulator-core rework): each test fails on bc082aa, the code before it.
+
+The figures quoted for the old code were measured on bc082aa; the expected
+ones are derived by hand in the comments, from the layer shapes and the preset
+YAML files, not read back from the simulator.
+"""
+
+import math
+import random
+
+import pytest
+from conftest import tiny_hw
+
+import qcosim
+import simulator
+from hwmodels import load_hardware
+from simulator import SimOptions, hardware_view, map_layer, simulate
+from workloads import Layer, LayerGraph, apply_quant
+from workloads.errors import WorkloadError
+from workloads.policy import parse_spec
+
+EPILOGUE = Layer(name="ep", op="gemm", p=16, c=16, k=16, ops_per_output=30)
+TWIN = Layer(name="twin", op="gemm", p=16, c=16, k=16)  # the same GEMM without the vector epilogue
+
+
+def small_accelerator():
+    """4x4 int8 array, 4 KiB double-buffered buffers, 1 B/cycle DRAM, 20 ns latency, 4-lane vector unit."""
+    return tiny_hw(dram_bytes_per_cycle=1, latency_ns=20, buffer_bytes=4096, double_buffered=True)
+
+
+# -- 1. A layer's cost does not depend on what was mapped before it -------------------------------------
+
+def test_epilogue_layer_costs_the_same_alone_and_after_its_twin():
+    # bc082aa cached mappings under a key that left out the epilogue, which the mapper reads: the
+    # 30-op GEMM reused its twin's mapping (16 x 6 x 16 tiles, chosen with no vector work) and took
+    # 2,329 cycles instead of the 2,077 of its own (16 x 1 x 16) mapping.
+    hw = small_accelerator()
+    alone = simulate(apply_quant(LayerGraph([EPILOGUE], name="alone"), "w8a8"), hw).layers[0]
+    after = simulate(apply_quant(LayerGraph([TWIN, EPILOGUE], name="pair"), "w8a8"), hw).layers[1]
+    assert after.name == "ep"
+    assert after.cycles == alone.cycles == 2_077
+    assert (after.mapping.tile_k, after.mapping.tile_c, after.mapping.tile_y) == (16, 1, 16)
+    assert after.mapping == alone.mapping
+
+
+def random_layers(seed, count=6):
+    rng = random.Random(seed)
+    found = [EPILOGUE, TWIN]
+    while len(found) < count:
+        ops = rng.choice((0, 0, 4, 30))
+        if rng.random() < 0.5:
+            found.append(Layer(name=f"g{len(found)}", op="gemm", p=rng.randint(1, 48), c=rng.randint(1, 64),
+                               k=rng.randint(1, 64), ops_per_output=ops))
+        else:
+            r = rng.choice((1, 3))
+            found.append(Layer(name=f"c{len(found)}", op="conv", k=4 * rng.randint(1, 6), c=rng.randint(1, 12),
+                               p=rng.randint(1, 12), q=rng.randint(1, 12), r=r, s=r, ops_per_output=ops))
+    return [layer.with_quant(parse_spec(rng.choice(("w8a8", "w4a8", "w8a8-asym")))[0]) for layer in found]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_map_layer_does_not_depend_on_what_was_mapped_before(seed):
+    # bc082aa's map_layer had no cache of its own (the stale key was in the scheduler), so this
+    # guards the new one rather than reproducing the old failure.
+    acc = small_accelerator()
+    view = hardware_view(acc)
+    layers = random_layers(seed)
+    fresh = {}
+    for layer in layers:
+        simulator.clear_caches()
+        fresh[layer.name] = map_layer(layer, acc, view)
+    simulator.clear_caches()
+    for layer in random.Random(seed).sample(layers, len(layers)):
+        assert map_layer(layer, acc, view) == fresh[layer.name], layer.name
+
+
+# -- 2. The front door keeps the fidelity it is given and refuses a misspelt one --------------------------
+
+def test_options_fidelity_reaches_the_result():
+    # bc082aa overwrote options.fidelity with the keyword's default, "analytical".
+    result = qcosim.simulate("resnet18", "edge-npu", "w8a8", options=SimOptions(fidelity="des"))
+    assert result.fidelity == "des"
+
+
+def test_misspelt_fidelity_is_a_workload_error():
+    # bc082aa copied "DES" into the options unvalidated and ran the analytical model.
+    with pytest.raises(WorkloadError, match=r"must be 'analytical' or 'des' \(got 'DES'\)"):
+        qcosim.simulate("resnet18", "edge-npu", "w8a8", fidelity="DES")
+
+
+# -- 3. Every cycle has an owner ----------------------------------------------------------------------------
+
+def test_output_buffer_port_cycles_are_reported():
+    # ResNet-18 at batch 16, w4a4, on Bit Fusion (Sharma et al., ISCA 2018; preset bitfusion.yaml).
+    # layer1.0.conv1: 64 -> 64 channels, 3x3, 56x56 outputs.
+    #   Array: w4a4 fuses 4 MACs per unit (16 bricks / (2 x 2) bricks per 4x4 MAC), so the 16 x 32
+    #   array is 16 rows x 128 columns wide. Weight stationary: S_R = 64 x 3 x 3 = 576 -> 36 row
+    #   folds, S_C = 64 filters in one column fold, T = 16 x 56 x 56 = 50,176 outputs per filter.
+    #   SCALE-Sim (arXiv:1811.02883): 36 x (2 x 16 + 128 + 50,176 - 2) = 1,812,024 compute cycles.
+    #   Output buffer: every row fold writes a 32-bit partial sum of each of the
+    #   16 x 64 x 56 x 56 = 3,211,264 outputs: 36 x 3,211,264 x 32 = 3,699,376,128 bits, at the
+    #   obuf's 128 B/cycle write port = 3,612,672 cycles, 1,800,648 past the array.
+    # bc082aa reported cycles 3,970,678 = compute 1,812,024 + stall 358,006, leaving those
+    # 1,800,648 port cycles to no cause.
+    result = qcosim.simulate("resnet18", "bitfusion", "w4a4", params={"batch": 16})
+    layer = next(r for r in result.layers if r.name == "layer1.0.conv1")
+    assert layer.cycles == 3_970_678
+    assert layer.compute_cycles == 36 * (2 * 16 + 128 + 50_176 - 2) == 1_812_024
+    assert layer.stall_cycles == 1_800_648 + 358_006
+    assert layer.cycles == layer.compute_cycles + layer.stall_cycles  # no vector epilogue past the array
+
+    obuf = next(t for t in layer.traffic if t.level == "obuf")
+    assert obuf.write_bits == 36 * (16 * 64 * 56 * 56) * 32
+    acc = load_hardware("bitfusion")
+    busiest = max(
+        math.ceil(bits / (bytes_per_cycle * 8))
+        for t in layer.traffic if t.level != "dram"
+        for bits, bytes_per_cycle in ((t.read_bits, acc.level(t.level).read_bytes_per_cycle),
+                                      (t.write_bits, acc.level(t.level).write_bytes_per_cycle))
+    )
+    assert acc.level("obuf").write_bytes_per_cycle == 128  # 32 columns x 32-bit accumulators
+    assert busiest == 3_699_376_128 // 1024 == 3_612_672
+    assert layer.breakdown.buffer_port_cycles == busiest - layer.compute_cycles == 1_800_648
+    assert layer.breakdown.dram_stall_cycles == layer.cycles - busiest == 358_006
+
+
+# -- 4. Utilization has one definition: MACs / (cycles x chip peak at the layer's formats) -----------------
+
+def test_utilization_is_macs_over_cycles_times_chip_peak():
+    # edge-npu: one 32 x 32 int8 array, 1,024 MACs/cycle at w8a8 (preset edge-npu.yaml).
+    # ResNet-50 gives 0.353; bc082aa reported 0.411 for the totals.
+    result = qcosim.simulate("resnet50", "edge-npu", "w8a8")
+    peak = load_hardware("edge-npu").engines[0].macs_per_cycle(8, 8)
+    assert peak == 32 * 32
+    totals = result.totals
+    expected = totals.macs / (totals.cycles * peak)
+    assert expected == pytest.approx(0.353, abs=5e-4)
+    assert totals.utilization == pytest.approx(expected, rel=1e-12)
+    for layer in result.layers:
+        per_layer = layer.macs / (layer.cycles * peak) if layer.macs else 0.0
+        assert layer.utilization == pytest.approx(per_layer, rel=1e-12), layer.name
