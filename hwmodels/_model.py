@@ -1,11 +1,13 @@
-"""The frozen pydantic base and the constrained types every hardware model shares."""
+"""The constrained types every hardware model shares, and its frozen base (from `vocabulary.model`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from pydantic_core import PydanticCustomError
+
+from vocabulary.model import FrozenModel
 
 __all__ = [
     "FrozenModel",
@@ -17,12 +19,6 @@ __all__ = [
     "SquareMillimetres",
     "field_error",
 ]
-
-
-class FrozenModel(BaseModel):
-    """Immutable, strict, self-documenting: the shape of every hardware description."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 Bits = Annotated[int, Field(ge=1, le=64)]
