@@ -7,6 +7,7 @@ YAML file that refuses a key given twice) live here, once. This package
 imports nothing else from qcosim.
 """
 
+from vocabulary.documents import DocumentError, parse_document, read_document, require_mapping
 from vocabulary.model import FrozenModel
 
-__all__ = ["FrozenModel"]
+__all__ = ["DocumentError", "FrozenModel", "parse_document", "read_document", "require_mapping"]

@@ -152,6 +152,14 @@ def test_bad_json(write_yaml):
     )
 
 
+def test_json_refuses_a_key_given_twice(write_yaml):
+    # json.loads keeps the last value; the one loader shared with workloads refuses it.
+    path = write_yaml('{"name": "a", "clock_ghz": 1, "clock_ghz": 2}', name="hw.json")
+    with pytest.raises(ConfigError) as info:
+        load_hardware(path)
+    assert str(info.value) == f"{path}: invalid JSON: duplicate key 'clock_ghz'"
+
+
 def test_missing_file(tmp_path):
     path = tmp_path / "nope.yaml"
     with pytest.raises(ConfigError) as info:
