@@ -8,6 +8,26 @@ imports nothing else from qcosim.
 """
 
 from vocabulary.documents import DocumentError, parse_document, read_document, require_mapping
+from vocabulary.formats import (
+    FormatInfo,
+    FormatKind,
+    FormatNameError,
+    format_name,
+    lookup_format,
+    operand_format,
+)
 from vocabulary.model import FrozenModel
 
-__all__ = ["DocumentError", "FrozenModel", "parse_document", "read_document", "require_mapping"]
+__all__ = [
+    "DocumentError",
+    "FormatInfo",
+    "FormatKind",
+    "FormatNameError",
+    "FrozenModel",
+    "format_name",
+    "lookup_format",
+    "operand_format",
+    "parse_document",
+    "read_document",
+    "require_mapping",
+]
