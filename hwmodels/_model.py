@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from pydantic import Field
 from pydantic_core import PydanticCustomError
@@ -18,13 +19,14 @@ __all__ = [
     "Milliwatts",
     "SquareMillimetres",
     "field_error",
+    "refuse_removed",
 ]
 
 
 Bits = Annotated[int, Field(ge=1, le=64)]
 """An operand or word width in bits."""
 Count = Annotated[int, Field(gt=0)]
-"""A strictly positive count (rows, lanes, instances, ports)."""
+"""A strictly positive count (rows, lanes, instances, channels)."""
 Bandwidth = Annotated[float, Field(gt=0)]
 """Bytes per cycle (or GB/s); ``.inf`` means unlimited, NaN is rejected by ``gt``."""
 PicoJoules = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -50,3 +52,24 @@ def field_error(path: str, message: str) -> PydanticCustomError:
         The one-line message.
     """
     return PydanticCustomError("hw_field", "{message}", {"path": path, "message": message})
+
+
+def refuse_removed(data: Any, removed: Mapping[str, str]) -> Any:
+    """``data`` unchanged, or a one-line error for a field that was removed from the schema.
+
+    For ``model_validator(mode="before")``: ``extra="forbid"`` would only say
+    "unknown field"; a file written for an older release deserves to hear
+    that the field existed, why it went and what to use instead.
+
+    Parameters
+    ----------
+    data : Any
+        The raw input of the model.
+    removed : mapping of str to str
+        Removed field name -> why it was removed and what to use instead.
+    """
+    if isinstance(data, dict):
+        for name, why in removed.items():
+            if name in data:
+                raise field_error(name, f"removed in schema 1: {why}")
+    return data
