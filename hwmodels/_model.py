@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from vocabulary.model import FrozenModel
@@ -54,22 +54,24 @@ def field_error(path: str, message: str) -> PydanticCustomError:
     return PydanticCustomError("hw_field", "{message}", {"path": path, "message": message})
 
 
-def refuse_removed(data: Any, removed: Mapping[str, str]) -> Any:
-    """``data`` unchanged, or a one-line error for a field that was removed from the schema.
+def refuse_removed(removed: Mapping[str, str]) -> Any:
+    """A ``mode="before"`` model validator giving a one-line error for fields removed from the schema.
 
-    For ``model_validator(mode="before")``: ``extra="forbid"`` would only say
-    "unknown field"; a file written for an older release deserves to hear
-    that the field existed, why it went and what to use instead.
+    ``extra="forbid"`` would only say "unknown field"; a file written for an
+    older release deserves to hear that the field existed, why it went and
+    what to use instead. Assign the result in the model's class body.
 
     Parameters
     ----------
-    data : Any
-        The raw input of the model.
     removed : mapping of str to str
         Removed field name -> why it was removed and what to use instead.
     """
-    if isinstance(data, dict):
-        for name, why in removed.items():
-            if name in data:
-                raise field_error(name, f"removed in schema 1: {why}")
-    return data
+
+    def check(cls: type, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, why in removed.items():
+                if name in data:
+                    raise field_error(name, f"removed in schema 1: {why}")
+        return data
+
+    return model_validator(mode="before")(classmethod(check))

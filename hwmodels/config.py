@@ -14,7 +14,7 @@ operand has an on-chip home, and for each operand the levels holding it grow
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -60,10 +60,7 @@ class Accelerator(FrozenModel):
     area: AreaTable = AreaTable()
     """Area per unit and leakage density (default: Horowitz 45 nm areas plus declared assumptions)."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _removed(cls, data: Any) -> Any:
-        return refuse_removed(data, _REMOVED_FIELDS)
+    _removed = refuse_removed(_REMOVED_FIELDS)
 
     @model_validator(mode="after")
     def _check_structure(self) -> Accelerator:

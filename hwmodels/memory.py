@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import math
 from enum import Enum
-from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from hwmodels._model import (
     Bandwidth,
@@ -80,10 +79,7 @@ class MemoryLevel(FrozenModel):
     leakage_mw: Milliwatts | None = None
     """Leakage power of all instances in mW; unset: area x leakage density."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _removed(cls, data: Any) -> Any:
-        return refuse_removed(data, _REMOVED_LEVEL_FIELDS)
+    _removed = refuse_removed(_REMOVED_LEVEL_FIELDS)
 
     @field_validator("operands")
     @classmethod
