@@ -26,7 +26,7 @@ test: $(DEVSTAMP)
 	$(PY) -m pytest -q
 
 lint: $(DEVSTAMP)
-	$(VENV)/bin/ruff check workloads hwmodels simulator analysis reports qcosim tests validation benchmarks
+	$(VENV)/bin/ruff check vocabulary workloads hwmodels simulator analysis reports qcosim tests validation benchmarks
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -45,7 +45,7 @@ from hwmodels.io import (
     load_hardware,
     parse_hardware,
 )
-from hwmodels.memory import Dram, MemoryLevel, Noc, Operand, Sharing
+from hwmodels.memory import Dram, MemoryLevel, Operand, Sharing
 from hwmodels.summary import render_summary, summarize_hardware
 
 __all__ = [
@@ -63,7 +63,6 @@ __all__ = [
     "HOROWITZ_45NM",
     "MacArray",
     "MemoryLevel",
-    "Noc",
     "Operand",
     "Precision",
     "SerialOperand",

@@ -1,11 +1,14 @@
-"""The frozen pydantic base and the constrained types every hardware model shares."""
+"""The constrained types every hardware model shares, and its frozen base (from `vocabulary.model`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
+
+from vocabulary.model import FrozenModel
 
 __all__ = [
     "FrozenModel",
@@ -16,19 +19,14 @@ __all__ = [
     "Milliwatts",
     "SquareMillimetres",
     "field_error",
+    "refuse_removed",
 ]
-
-
-class FrozenModel(BaseModel):
-    """Immutable, strict, self-documenting: the shape of every hardware description."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 Bits = Annotated[int, Field(ge=1, le=64)]
 """An operand or word width in bits."""
 Count = Annotated[int, Field(gt=0)]
-"""A strictly positive count (rows, lanes, instances, ports)."""
+"""A strictly positive count (rows, lanes, instances, channels)."""
 Bandwidth = Annotated[float, Field(gt=0)]
 """Bytes per cycle (or GB/s); ``.inf`` means unlimited, NaN is rejected by ``gt``."""
 PicoJoules = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -54,3 +52,26 @@ def field_error(path: str, message: str) -> PydanticCustomError:
         The one-line message.
     """
     return PydanticCustomError("hw_field", "{message}", {"path": path, "message": message})
+
+
+def refuse_removed(removed: Mapping[str, str]) -> Any:
+    """A ``mode="before"`` model validator giving a one-line error for fields removed from the schema.
+
+    ``extra="forbid"`` would only say "unknown field"; a file written for an
+    older release deserves to hear that the field existed, why it went and
+    what to use instead. Assign the result in the model's class body.
+
+    Parameters
+    ----------
+    removed : mapping of str to str
+        Removed field name -> why it was removed and what to use instead.
+    """
+
+    def check(cls: type, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, why in removed.items():
+                if name in data:
+                    raise field_error(name, f"removed in schema 1: {why}")
+        return data
+
+    return model_validator(mode="before")(classmethod(check))

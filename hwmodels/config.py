@@ -2,9 +2,11 @@
 
 ``Accelerator`` is the whole chip as the simulator sees it, validated once at
 the edge: one or more MAC arrays and a vector unit, on-chip memory levels
-listed innermost to outermost, the DRAM interface, an optional network-on-
-chip, and the energy and area tables (Horowitz 45 nm by default, scaled to
-``technology_nm``). Cross-field rules checked here: names are unique, every
+listed innermost to outermost, the DRAM interface, and the energy and area
+tables (Horowitz 45 nm by default, scaled to ``technology_nm``). Fields that
+validated but changed no result (``noc``, a level's ``ports`` and ``banks``)
+were removed; a file still setting them gets a one-line error saying so.
+Cross-field rules checked here: names are unique, every
 operand has an on-chip home, and for each operand the levels holding it grow
 (or stay equal) in size from the PEs outwards.
 """
@@ -16,13 +18,18 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from hwmodels._model import FrozenModel, field_error
+from hwmodels._model import FrozenModel, field_error, refuse_removed
 from hwmodels.area import AreaTable, leakage_breakdown_mw
 from hwmodels.energy import EnergyTable, mac_pj
 from hwmodels.engine import MacArray, VectorUnit
-from hwmodels.memory import Dram, MemoryLevel, Noc, Operand, Sharing
+from hwmodels.memory import Dram, MemoryLevel, Operand, Sharing
 
 __all__ = ["Accelerator"]
+
+_REMOVED_FIELDS = {
+    "noc": "it did not change any result (delivery from the buffers to the PEs is not modelled); "
+    "bound operand bandwidth with the memory levels' read_bytes_per_cycle",
+}
 
 
 class Accelerator(FrozenModel):
@@ -48,12 +55,12 @@ class Accelerator(FrozenModel):
     """On-chip memory levels, innermost (closest to the PEs) first."""
     dram: Dram
     """Off-chip memory interface."""
-    noc: Noc | None = None
-    """Network-on-chip from the buffers to the PEs; unset: ideal (free and unlimited)."""
     energy: EnergyTable = EnergyTable()
     """Energy per action at the table's own node (default: Horowitz 45 nm); scaled to technology_nm."""
     area: AreaTable = AreaTable()
     """Area per unit and leakage density (default: Horowitz 45 nm areas plus declared assumptions)."""
+
+    _removed = refuse_removed(_REMOVED_FIELDS)
 
     @model_validator(mode="after")
     def _check_structure(self) -> Accelerator:

@@ -1,90 +1,38 @@
 """Number-format names as the hardware sees them: width, family, and what fits in what.
 
 The MAC array's datasheet lists which operand formats it multiplies natively
-(``int8``, ``int4``, ``fp16``...). This module turns those names into plain
-facts (bits, integer or floating point, significand width) and answers the
-one question promotion needs: can every value of format A be held exactly in
-format B? It deliberately does not import the workload-side vocabulary; the
-names are the same (``int4``, ``uint8``, ``binary``, ``ternary``, ``fp16``,
-``bf16``, ``fp8_e4m3``, ``fp8_e5m2``, ``fp32``) so the simulator can pass
-``NumberFormat.name`` straight through.
+(``int8``, ``int4``, ``fp16``...). The names, widths and float layouts come
+from the one table in `vocabulary.formats`, shared with the workload side, so
+the simulator can pass ``NumberFormat.name`` straight through. This module
+adds what only hardware asks: is a name an operand format at all (codebook
+indices are not), and can every value of format A be held exactly in
+format B (promotion)?
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from hwmodels.errors import ConfigError
+from vocabulary.formats import FormatInfo, FormatNameError, operand_format
 
 __all__ = [
     "FormatInfo",
     "parse_format_name",
     "can_represent",
     "pair_label",
-    "FLOAT_FORMATS",
 ]
-
-FLOAT_FORMATS: dict[str, tuple[int, int, int]] = {
-    "fp32": (32, 8, 23),
-    "fp16": (16, 5, 10),
-    "bf16": (16, 8, 7),
-    "fp8_e4m3": (8, 4, 3),
-    "fp8_e5m2": (8, 5, 2),
-}
-"""Floating-point formats: name -> (total bits, exponent bits, mantissa bits)."""
-
-_ALIASES = {
-    "fp8": "fp8_e4m3",
-    "e4m3": "fp8_e4m3",
-    "e5m2": "fp8_e5m2",
-    "float32": "fp32",
-    "float16": "fp16",
-    "half": "fp16",
-    "bfloat16": "bf16",
-    "int1": "binary",
-    "bin": "binary",
-    "tern": "ternary",
-}
-_INT_RE = re.compile(r"^(u?int)(\d+)$")
-_KNOWN = "intN, uintN, binary, ternary, " + ", ".join(FLOAT_FORMATS)
-
-
-@dataclass(frozen=True)
-class FormatInfo:
-    """Plain facts about one operand format."""
-
-    name: str
-    """Canonical name, e.g. ``int4`` or ``fp8_e4m3``."""
-    family: str
-    """``int``, ``uint``, ``binary``, ``ternary`` or ``float``."""
-    bits: int
-    """Storage and datapath width in bits."""
-    exponent_bits: int = 0
-    """Exponent bits (floating point only)."""
-    mantissa_bits: int = 0
-    """Stored mantissa bits (floating point only)."""
-
-    @property
-    def floating(self) -> bool:
-        """True for floating-point formats."""
-        return self.family == "float"
-
-    @property
-    def significand_bits(self) -> int:
-        """Precision bits including the implicit leading one (floating point only)."""
-        return self.mantissa_bits + 1
 
 
 @lru_cache(maxsize=256)
 def parse_format_name(name: str) -> FormatInfo:
-    """Parse a format name such as ``int4``, ``uint8``, ``binary``, ``bf16``, ``fp8_e4m3``.
+    """Parse an operand format name such as ``int4``, ``uint8``, ``binary``, ``bf16``, ``fp8_e4m3``.
 
     Parameters
     ----------
     name : str
-        Format name, case-insensitive; ``fp8`` means ``fp8_e4m3``.
+        Format name, case-insensitive, in any spelling `vocabulary.formats` accepts
+        (``fp8`` and ``fp8e4m3`` mean ``fp8_e4m3``).
 
     Returns
     -------
@@ -93,7 +41,8 @@ def parse_format_name(name: str) -> FormatInfo:
     Raises
     ------
     ConfigError
-        If the name is not a known format or the width is outside 1..32 bits.
+        If the name is unknown, its width is out of range, or it is a codebook
+        (a storage format, not an operand format).
 
     Examples
     --------
@@ -102,22 +51,10 @@ def parse_format_name(name: str) -> FormatInfo:
     >>> parse_format_name("fp8").name
     'fp8_e4m3'
     """
-    key = str(name).strip().lower()
-    key = _ALIASES.get(key, key)
-    if key in FLOAT_FORMATS:
-        bits, exponent, mantissa = FLOAT_FORMATS[key]
-        return FormatInfo(key, "float", bits, exponent, mantissa)
-    if key == "binary":
-        return FormatInfo("binary", "binary", 1)
-    if key == "ternary":
-        return FormatInfo("ternary", "ternary", 2)
-    match = _INT_RE.match(key)
-    if match:
-        family, bits = match.group(1), int(match.group(2))
-        low = 1 if family == "uint" else 2
-        if low <= bits <= 32:
-            return FormatInfo(f"{family}{bits}", family, bits)
-    raise ConfigError(f"unknown number format {name!r} (known: {_KNOWN})")
+    try:
+        return operand_format(name)
+    except FormatNameError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def can_represent(target: FormatInfo, value: FormatInfo) -> bool:

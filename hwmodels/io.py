@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from hwmodels.config import Accelerator
 from hwmodels.errors import ConfigError
 from hwmodels.validation import config_error_from
+from vocabulary.documents import DocumentError, read_document, require_mapping
 
 __all__ = [
     "PRESET_DIR",
@@ -36,24 +37,6 @@ __all__ = [
 PRESET_DIR = Path(__file__).parent / "presets"
 """Folder holding the preset YAML files."""
 _SUFFIXES = (".yaml", ".yml", ".json")
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that rejects a key given twice in one mapping instead of keeping the last."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            mark = key_node.start_mark
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def list_presets() -> list[str]:
@@ -110,10 +93,10 @@ def parse_hardware(data: Any, source: str | None = None) -> Accelerator:
     ConfigError
         If ``data`` is not a mapping or does not validate.
     """
-    if not isinstance(data, dict):
-        raise ConfigError(f"top level must be a mapping of fields (got {_kind(data)})", source)
     try:
-        return Accelerator.model_validate(data)
+        return Accelerator.model_validate(require_mapping(data))
+    except DocumentError as exc:
+        raise ConfigError(str(exc), source) from None
     except ValidationError as exc:
         raise config_error_from(exc, source, Accelerator) from None
 
@@ -139,40 +122,9 @@ def _locate(path_or_preset: str | Path) -> Path:
 
 def _read(path: Path, source: str) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read file ({getattr(exc, 'strerror', None) or exc})", source) from None
-    if path.suffix.lower() == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(
-                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source
-            ) from None
-    try:
-        return yaml.load(text, Loader=_StrictLoader)
-    except yaml.YAMLError as exc:
-        raise ConfigError(_yaml_message(exc), source) from None
-
-
-def _yaml_message(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    if mark is None:
-        return f"invalid YAML: {problem}"
-    return f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"
-
-
-def _kind(data: Any) -> str:
-    if data is None:
-        return "an empty document"
-    if isinstance(data, list):
-        return "a list"
-    if isinstance(data, str):
-        return "a string"
-    if isinstance(data, (int, float)):
-        return "a number"
-    return type(data).__name__
+        return read_document(path)
+    except DocumentError as exc:
+        raise ConfigError(str(exc), source) from None
 
 
 def _json_safe(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Storage and links: on-chip memory levels, the DRAM interface and the network-on-chip.
+"""Storage and links: on-chip memory levels and the DRAM interface.
 
 Memory levels are listed innermost first, the way data climbs towards the
 PEs: per-PE register files or scratchpads, then shared buffers. Each level
@@ -23,10 +23,11 @@ from hwmodels._model import (
     Milliwatts,
     PicoJoules,
     SquareMillimetres,
+    refuse_removed,
 )
 from hwmodels.energy import EnergyTable, dram_pj_per_bit, sram_pj_per_bit
 
-__all__ = ["Operand", "Sharing", "MemoryLevel", "Dram", "Noc"]
+__all__ = ["Operand", "Sharing", "MemoryLevel", "Dram"]
 
 
 class Operand(str, Enum):
@@ -42,6 +43,10 @@ class Sharing(str, Enum):
 
     SHARED = "shared"
     PER_PE = "per_pe"
+
+
+_BANDWIDTH_HINT = "it did not change any result; use read_bytes_per_cycle and write_bytes_per_cycle"
+_REMOVED_LEVEL_FIELDS = {"ports": _BANDWIDTH_HINT, "banks": _BANDWIDTH_HINT}
 
 
 class MemoryLevel(FrozenModel):
@@ -61,10 +66,6 @@ class MemoryLevel(FrozenModel):
     """Read bandwidth of one instance in bytes per cycle; ``.inf`` means unlimited."""
     write_bytes_per_cycle: Bandwidth = math.inf
     """Write bandwidth of one instance in bytes per cycle; ``.inf`` means unlimited."""
-    ports: Count = 1
-    """Independent access ports of one instance."""
-    banks: Count = 1
-    """Banks of one instance."""
     double_buffered: bool = False
     """Half the capacity is filled while the other half is used, hiding load time."""
     word_bits: Count = 64
@@ -77,6 +78,8 @@ class MemoryLevel(FrozenModel):
     """Area of all instances in mm²; unset: estimated from the area table."""
     leakage_mw: Milliwatts | None = None
     """Leakage power of all instances in mW; unset: area x leakage density."""
+
+    _removed = refuse_removed(_REMOVED_LEVEL_FIELDS)
 
     @field_validator("operands")
     @classmethod
@@ -138,14 +141,3 @@ class Dram(FrozenModel):
         if self.energy_pj_per_bit is not None:
             return self.energy_pj_per_bit
         return dram_pj_per_bit(table)
-
-
-class Noc(FrozenModel):
-    """The network that carries operands from the buffers to the PEs."""
-
-    bytes_per_cycle: Bandwidth = math.inf
-    """Aggregate bandwidth in bytes per cycle; ``.inf`` means unlimited."""
-    energy_pj_per_bit: PicoJoules = 0.0
-    """Energy per bit delivered to a PE in pJ."""
-    multicast: bool = True
-    """One read can be delivered to many PEs (Eyeriss-style multicast)."""

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from hwmodels.area import area_breakdown_mm2
 from hwmodels.config import Accelerator
 from hwmodels.formats import pair_label, parse_format_name
+
+if TYPE_CHECKING:  # rich is loaded by render_summary only, never by importing hwmodels
+    from rich.table import Table
 
 __all__ = ["summarize_hardware", "render_summary"]
 
@@ -128,25 +129,32 @@ def _size(num_bytes: int) -> str:
     return f"{num_bytes} B"
 
 
-def _engine_table(summary: dict[str, Any]) -> Table:
-    table = Table(title="Peak compute", title_justify="left")
-    for column in ("engine", "precision", "MACs/cycle", "TOPS", "pJ/MAC"):
-        table.add_column(column, justify="left" if column in ("engine", "precision") else "right")
+def _table(title: str, columns: tuple[str, ...], left: int, rows: Iterable[tuple[str, ...]]) -> Table:
+    """A rich table whose first ``left`` columns are left-aligned and the rest right-aligned."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="left" if index < left else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _engine_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
+    rows = []
     for engine in summary["engines"]:
         label = f"{engine['name']} {engine['rows']}x{engine['cols']} {engine['precision']}"
         for key, macs in engine["peak_macs_per_cycle"].items():
             tops, energy = engine["peak_tops"][key], engine["mac_pj"][key]
-            table.add_row(label, key, _num(macs), f"{tops:.4g}", f"{energy:.3g}")
+            rows.append((label, key, _num(macs), f"{tops:.4g}", f"{energy:.3g}"))
             label = ""
-    return table
+    return rows
 
 
-def _memory_table(summary: dict[str, Any]) -> Table:
-    table = Table(title="Memory (innermost first)", title_justify="left")
-    for column in ("level", "holds", "size", "copies", "read B/cyc", "write B/cyc", "pJ/bit rd"):
-        table.add_column(column, justify="left" if column in ("level", "holds") else "right")
-    for level in summary["memory"]:
-        table.add_row(
+def _memory_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
+    return [
+        (
             level["name"] + (" (2x buf)" if level["double_buffered"] else ""),
             ", ".join(level["operands"]),
             _size(level["size_bytes"]),
@@ -155,11 +163,14 @@ def _memory_table(summary: dict[str, Any]) -> Table:
             _num(level["write_bytes_per_cycle"]),
             f"{level['read_pj_per_bit']:.3g}",
         )
-    return table
+        for level in summary["memory"]
+    ]
 
 
 def render_summary(acc: Accelerator, width: int = 100) -> str:
     """The datasheet as plain-text tables (no colour codes), for terminals and logs."""
+    from rich.console import Console
+
     summary = summarize_hardware(acc)
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system=None, force_terminal=False)
@@ -170,8 +181,11 @@ def render_summary(acc: Accelerator, width: int = 100) -> str:
         f"area ~{summary['area_mm2']:.3g} mm², leakage ~{summary['leakage_mw']:.3g} mW",
         markup=False,
     )
-    console.print(_engine_table(summary))
-    console.print(_memory_table(summary))
+    console.print(_table("Peak compute", ("engine", "precision", "MACs/cycle", "TOPS", "pJ/MAC"), 2,
+                         _engine_rows(summary)))
+    console.print(_table("Memory (innermost first)",
+                         ("level", "holds", "size", "copies", "read B/cyc", "write B/cyc", "pJ/bit rd"), 2,
+                         _memory_rows(summary)))
     dram = summary["dram"]
     console.print(
         f"DRAM: {_num(dram['bandwidth_gb_per_s'])} GB/s = {_num(dram['bytes_per_cycle'])} B/cycle, "

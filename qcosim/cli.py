@@ -1,16 +1,19 @@
-"""The ``qcosim`` command: thin handlers over the library, one-line errors, exit code 2 for bad input."""
+"""The ``qcosim`` command: thin handlers over the library, one-line errors, exit code 2 for bad input.
+
+Each handler imports what it runs when it runs: the simulator, numpy, onnx and
+rich cost most of a second to import, and ``qcosim hw list`` needs none of them.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
 
-from qcosim import api
-from qcosim.tables import models_table, result_table, workload_table
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["app", "main"]
 
@@ -25,6 +28,8 @@ app = typer.Typer(
 
 def _console() -> Console:
     """Terminal output; piped output gets a wide page so tables stay whole in files."""
+    from rich.console import Console
+
     return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 
 
@@ -58,6 +63,9 @@ def workload(
     no_fuse: Annotated[bool, typer.Option("--no-fuse", help="Keep batch-norm/activation layers separate.")] = False,
 ) -> None:
     """Per-layer MACs, parameters, bytes at the chosen precision and BOPs."""
+    from qcosim import api
+    from qcosim.tables import models_table, workload_table
+
     out = _console()
     if list_models or model is None:
         out.print(models_table(api.zoo_models()))
@@ -89,6 +97,9 @@ def simulate(
     trace: Annotated[Optional[Path], typer.Option(help="Write a Chrome trace (Perfetto) to this file.")] = None,
 ) -> None:
     """Latency and energy per layer and in total, and where they go."""
+    from qcosim import api
+    from qcosim.tables import result_table
+
     result = api.simulate(model, hw, quant, fidelity=api.parse_fidelity(fidelity),
                           params=api.parse_params(param, batch), input_shapes=api.parse_shapes(input_shape),
                           stream=stream, options=api.parse_objective(objective).model_copy(
@@ -106,6 +117,8 @@ def simulate(
 @app.command()
 def demo() -> None:
     """The main job on a built-in default: ResNet-50 at w8a8 and w4a8."""
+    from qcosim import api
+
     out = _console()
     for line in api.demo_lines():
         out.print(line)
@@ -120,6 +133,13 @@ def _mount_hardware() -> None:
 _mount_hardware()
 
 
+def _is_user_error(exc: Exception) -> bool:
+    """An error caused by the user's input; imports the library, which a handler that raised has loaded."""
+    from qcosim.api import USER_ERRORS
+
+    return isinstance(exc, USER_ERRORS)
+
+
 def _is_usage_error(exc: Exception) -> bool:
     """Usage errors of click or of typer's vendored click: they can show themselves."""
     return callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int)
@@ -132,13 +152,13 @@ def main(argv: list[str] | None = None) -> None:
         code = app(args=argv, prog_name="qcosim", standalone_mode=False)
     except typer.Abort:
         code = 130
-    except api.USER_ERRORS as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        code = 2
     except Exception as exc:
         if _is_usage_error(exc):  # bad options or arguments, reported by the CLI library
             exc.show()
             sys.exit(exc.exit_code)
+        if _is_user_error(exc):
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(2)
         # An internal error: say so, and keep the traceback for --debug.
         if "--debug" in argv:
             raise

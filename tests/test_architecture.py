@@ -8,14 +8,16 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 # What each top-level package may import from the others (qcosim -> reports -> analysis ->
-# simulator -> (workloads, hwmodels); inputs never import engines).
+# simulator -> (workloads, hwmodels) -> vocabulary; inputs never import engines, and the shared
+# vocabulary imports none of them).
 ALLOWED = {
-    "workloads": set(),
-    "hwmodels": set(),
-    "simulator": {"workloads", "hwmodels"},
-    "analysis": {"simulator", "workloads", "hwmodels"},
-    "reports": {"analysis", "simulator", "workloads", "hwmodels"},
-    "qcosim": {"reports", "analysis", "simulator", "workloads", "hwmodels"},
+    "vocabulary": set(),
+    "workloads": {"vocabulary"},
+    "hwmodels": {"vocabulary"},
+    "simulator": {"workloads", "hwmodels", "vocabulary"},
+    "analysis": {"simulator", "workloads", "hwmodels", "vocabulary"},
+    "reports": {"analysis", "simulator", "workloads", "hwmodels", "vocabulary"},
+    "qcosim": {"reports", "analysis", "simulator", "workloads", "hwmodels", "vocabulary"},
 }
 
 
@@ -37,10 +39,18 @@ def test_imports_point_one_way(package):
         assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}"
 
 
-@pytest.mark.parametrize("package", ["workloads", "hwmodels", "simulator", "qcosim"])
+@pytest.mark.parametrize("package", ["vocabulary", "workloads", "hwmodels", "simulator", "qcosim"])
 def test_public_names_exist_and_are_sorted_deliberately(package):
     module = importlib.import_module(package)
     assert module.__all__, package
     for name in module.__all__:
         assert hasattr(module, name), f"{package}.__all__ names missing {name!r}"
     assert len(set(module.__all__)) == len(module.__all__)
+
+
+def test_one_frozen_model_base():
+    import hwmodels._model
+    import workloads._model
+
+    assert workloads._model.FrozenModel is hwmodels._model.FrozenModel
+    assert importlib.import_module("vocabulary").FrozenModel is workloads._model.FrozenModel

@@ -9,9 +9,9 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from vocabulary.documents import DocumentError, read_document, require_mapping
 from workloads.errors import WorkloadError
 
 __all__ = ["describe_validation_error", "error_path", "read_mapping"]
@@ -71,13 +71,13 @@ def describe_validation_error(exc: ValidationError, model: type[BaseModel] | Non
 
 
 def read_mapping(path: Path, error: type[WorkloadError] = WorkloadError) -> dict:
-    """Parse a YAML/JSON file whose top level must be a mapping; errors name the file."""
+    """Parse a YAML/JSON file whose top level must be a mapping; errors name the file.
+
+    A key given twice in one mapping is an error (`vocabulary.documents`), not a silent overwrite.
+    """
     if not path.is_file():
         raise error("no such file", str(path))
     try:
-        data = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise error(f"not valid YAML/JSON ({str(exc).splitlines()[0]})", str(path)) from None
-    if not isinstance(data, dict):
-        raise error(f"top level must be a mapping (got {type(data).__name__})", str(path))
-    return data
+        return require_mapping(read_document(path))
+    except DocumentError as exc:
+        raise error(str(exc), str(path)) from None

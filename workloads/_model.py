@@ -1,13 +1,7 @@
-"""The frozen pydantic base every workload-side model derives from."""
+"""The frozen pydantic base of every workload-side model (re-exported from `vocabulary.model`)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from vocabulary.model import FrozenModel
 
 __all__ = ["FrozenModel"]
-
-
-class FrozenModel(BaseModel):
-    """Immutable, strict, self-documenting: the shape of every qcosim value object."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)

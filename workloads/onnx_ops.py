@@ -10,26 +10,11 @@ op and the declared quantization.
 Operators without multiply-accumulates describe their *output* tensor:
 ``n`` batch, ``k == c`` channels, ``p, q`` spatial (``p`` rows for 2-D and
 3-D tensors), so that ``Layer.output_elements`` is the real element count.
-``ops_per_output`` counts vector-unit operations per output element, taking
-one operation per add, multiply, compare, divide or special function (exp,
-log, erf, tanh, sqrt through a special-function unit):
-
-=============================  ===========================================
-Relu, ThresholdedRelu, Tanh    1
-LeakyRelu, PRelu, Clip         2 (compare + multiply, or min + max)
-Sigmoid, Softplus, Elu, ...    3 (exp, add, divide / log)
-HardSwish, Selu, Celu          4
-Gelu, Mish                     5 (x * 0.5 * (1 + erf(x / sqrt 2)))
-Add, Mul, Sum, Max, ...        1 per input beyond the first (Mean: one more)
-Sqrt, Exp, Erf, Where, ...     1
-Reduce*                        elements reduced into each output
-BatchNormalization             2 (scale and shift, statistics folded)
-Layer/Instance/GroupNorm       8 (mean, variance, normalize, scale, shift)
-LRN                            2 * size + 3 (window of squares, pow, divide)
-Softmax, LogSoftmax            5 (max, subtract, exp, sum, divide)
-MaxPool, AveragePool           kernel elements (R x S)
-data movement                  0
-=============================  ===========================================
+``ops_per_output`` counts vector-unit operations per output element; the
+counts come from `workloads.vector_ops`, the table the zoo uses too. Only
+the operators the zoo never builds keep their rule here: Reduce* (elements
+reduced into each output), LRN (2 * size + 3: window of squares, pow,
+divide), Mean (one more than an n-ary add) and data movement (0).
 
 Parameters beside the weights (``aux_params``): the bias of Conv/Gemm, the
 scale and shift of normalizations, the PRelu slope, every constant operand of
@@ -50,6 +35,7 @@ from onnx import NodeProto
 
 from workloads.errors import WorkloadError
 from workloads.layers import OpKind, effective_padding
+from workloads.vector_ops import OPS_PER_OUTPUT, elementwise_ops, window_ops
 
 __all__ = ["FOLDED_OPS", "OP_HANDLERS", "GraphFacts", "NodeContext", "node_attributes"]
 
@@ -303,8 +289,8 @@ def vector(kind: OpKind, ops: float | Callable[[NodeContext], float] = 0.0, *,
 
 
 def _variadic(extra: int = 0) -> Callable[[NodeContext], float]:
-    """Operations per output of an n-ary element-wise op: one per input beyond the first."""
-    return lambda ctx: float(max(len([v for v in ctx.node.input if v]) - 1, 1) + extra)
+    """Operations per output of an n-ary element-wise op (`elementwise_ops`), plus ``extra``."""
+    return lambda ctx: elementwise_ops(len([v for v in ctx.node.input if v])) + extra
 
 
 def _reduced(ctx: NodeContext) -> float:
@@ -331,7 +317,7 @@ def pool(global_pool: bool = False) -> Handler:
                   **window_fields(xs[2:], ys[2:], kernel,
                                   ones if global_pool else ctx.attrs.get("strides") or ones,
                                   ones if global_pool else ctx.attrs.get("dilations") or ones)}
-        return {**fields, "ops_per_output": float(fields["r"] * fields["s"])}
+        return {**fields, "ops_per_output": window_ops(fields["r"], fields["s"])}
 
     return handle
 
@@ -348,18 +334,16 @@ OP_HANDLERS: dict[str, Handler] = {
     "MatMul": matmul(), "MatMulInteger": matmul(), "QLinearMatMul": matmul(0, 3),
     "MaxPool": pool(), "AveragePool": pool(), "LpPool": pool(),
     "GlobalAveragePool": pool(True), "GlobalMaxPool": pool(True), "GlobalLpPool": pool(True),
-    "BatchNormalization": vector(_N, 2, aux=(1, 2)), "InstanceNormalization": vector(_N, 8, aux=(1, 2)),
-    "LayerNormalization": vector(_N, 8, aux=(1, 2)), "GroupNormalization": vector(_N, 8, aux=(1, 2)),
-    "RMSNormalization": vector(_N, 6, aux=(1,)), "MeanVarianceNormalization": vector(_N, 8),
-    "LpNormalization": vector(_N, 4), "LRN": vector(_N, _lrn),
-    "Softmax": vector(OpKind.SOFTMAX, 5), "LogSoftmax": vector(OpKind.SOFTMAX, 5),
-    "Hardmax": vector(OpKind.SOFTMAX, 2),
-    **{op: vector(_A, 1) for op in ("Relu", "ThresholdedRelu", "Tanh", "Sign", "Abs", "Neg")},
-    **{op: vector(_A, 2) for op in ("LeakyRelu", "Clip", "Shrink")},
-    "PRelu": vector(_A, 2, aux=(1,)),
-    **{op: vector(_A, 3) for op in ("Sigmoid", "HardSigmoid", "Softplus", "Softsign", "Elu")},
-    **{op: vector(_A, 4) for op in ("HardSwish", "Selu", "Celu", "Swish")},
-    **{op: vector(_A, 5) for op in ("Gelu", "Mish")},
+    **{op: vector(_N, OPS_PER_OUTPUT[op], aux=(1, 2)) for op in (
+        "BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization")},
+    "RMSNormalization": vector(_N, OPS_PER_OUTPUT["RMSNormalization"], aux=(1,)),
+    **{op: vector(_N, OPS_PER_OUTPUT[op]) for op in ("MeanVarianceNormalization", "LpNormalization")},
+    "LRN": vector(_N, _lrn),
+    **{op: vector(OpKind.SOFTMAX, OPS_PER_OUTPUT[op]) for op in ("Softmax", "LogSoftmax", "Hardmax")},
+    "PRelu": vector(_A, OPS_PER_OUTPUT["PRelu"], aux=(1,)),
+    **{op: vector(_A, OPS_PER_OUTPUT[op]) for op in (
+        "Relu", "ThresholdedRelu", "Tanh", "Sign", "Abs", "Neg", "LeakyRelu", "Clip", "Shrink", "Sigmoid",
+        "HardSigmoid", "Softplus", "Softsign", "Elu", "HardSwish", "Selu", "Celu", "Swish", "Gelu", "Mish")},
     **{op: vector(_E, _variadic(), all_constants=True) for op in (
         "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Sum", "Max", "Min", "And", "Or", "Xor",
         "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "BitShift", "BitwiseAnd",

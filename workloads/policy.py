@@ -12,7 +12,7 @@ Shorthand grammar (case-insensitive)::
             | "w" FMT "a" FMT
     FMT    := N        integer of N bits, 2 <= N <= 8 (N=1 is binary);
                        16 and 32 mean fp16 and fp32, as in "w4a16"
-            | "i" N    integer of N bits, any N in 2..16 (e.g. "i16")
+            | "i" N    integer of N bits, any N in 2..32 (e.g. "i16"; widths from vocabulary.formats)
             | "b" | "t"            binary, ternary
             | "fp8" | "e4m3" | "e5m2" | "fp16" | "bf16" | "fp32"
     MODIFIER := "g" N      weight scales per group of N (fp16 scales), e.g. -g128
@@ -170,7 +170,7 @@ def parse_spec(text: str) -> tuple[QuantSpec | None, bool]:
     if base == "declared" and not mods:
         return None, False
     if base in _FLOAT_BASES:
-        fmt = parse_format({"fp8": "fp8_e4m3"}.get(base, base))
+        fmt = parse_format(base)
         knobs = _Knobs(fmt, fmt)
     else:
         match = _WA_RE.match(base)

@@ -16,11 +16,11 @@ group of 128 weights costs 4 + 16/128 = 4.125 bits per weight.
 from __future__ import annotations
 
 import math
-import re
 from enum import Enum
 
 from pydantic import Field, model_validator
 
+from vocabulary.formats import FormatKind, FormatNameError, check_width, format_name, lookup_format
 from workloads._model import FrozenModel
 from workloads.errors import QuantSpecError
 
@@ -37,17 +37,6 @@ __all__ = [
     "FP16",
     "BF16",
 ]
-
-
-class FormatKind(str, Enum):
-    """Family of a number format."""
-
-    INT = "int"
-    UINT = "uint"
-    BINARY = "binary"
-    TERNARY = "ternary"
-    FLOAT = "float"
-    CODEBOOK = "codebook"
 
 
 class Granularity(str, Enum):
@@ -78,15 +67,6 @@ class ExecutionMode(str, Enum):
     """Simulated quantization: operands are dequantized and the MACs run in float."""
 
 
-_FLOAT_LAYOUTS = {  # name: (total bits, exponent bits, mantissa bits)
-    "fp32": (32, 8, 23),
-    "fp16": (16, 5, 10),
-    "bf16": (16, 8, 7),
-    "fp8_e4m3": (8, 4, 3),
-    "fp8_e5m2": (8, 5, 2),
-}
-
-
 class NumberFormat(FrozenModel):
     """One element's number format: its family and its width in bits."""
 
@@ -99,39 +79,26 @@ class NumberFormat(FrozenModel):
 
     @model_validator(mode="after")
     def _check_family(self) -> NumberFormat:
-        rules = {
-            FormatKind.INT: (2, 16),
-            FormatKind.UINT: (1, 16),
-            FormatKind.BINARY: (1, 1),
-            FormatKind.TERNARY: (2, 2),
-            FormatKind.CODEBOOK: (1, 8),
-            FormatKind.FLOAT: (8, 32),
-        }
-        low, high = rules[self.kind]
-        if not low <= self.bits <= high:
-            raise ValueError(
-                f"bits must be in [{low}, {high}] for {self.kind.value} formats (got {self.bits})"
-            )
+        # Widths and float layouts come from the one table shared with hwmodels.
+        try:
+            check_width(self.kind, self.bits)
+        except FormatNameError as exc:
+            raise ValueError(str(exc)) from None
         is_float = self.kind is FormatKind.FLOAT
         if is_float and self.exponent_bits is None:
             raise ValueError("exponent_bits must be given for float formats")
         if not is_float and self.exponent_bits is not None:
             raise ValueError(f"exponent_bits must be unset for {self.kind.value} formats")
+        try:
+            format_name(self.kind, self.bits, self.exponent_bits or 0)
+        except FormatNameError as exc:
+            raise ValueError(str(exc)) from None
         return self
 
     @property
     def name(self) -> str:
         """Canonical short name, e.g. ``int4``, ``fp8_e4m3``, ``cb4`` (round-trips through `parse_format`)."""
-        if self.kind is FormatKind.FLOAT:
-            for name, (bits, exp, _) in _FLOAT_LAYOUTS.items():
-                if (bits, exp) == (self.bits, self.exponent_bits):
-                    return name
-            return f"fp{self.bits}_e{self.exponent_bits}m{self.bits - 1 - self.exponent_bits}"
-        if self.kind in (FormatKind.BINARY, FormatKind.TERNARY):
-            return self.kind.value
-        if self.kind is FormatKind.CODEBOOK:
-            return f"cb{self.bits}"
-        return f"{self.kind.value}{self.bits}"
+        return format_name(self.kind, self.bits, self.exponent_bits or 0)
 
     @property
     def is_float(self) -> bool:
@@ -156,22 +123,11 @@ FP32 = NumberFormat(kind=FormatKind.FLOAT, bits=32, exponent_bits=8)
 FP16 = NumberFormat(kind=FormatKind.FLOAT, bits=16, exponent_bits=5)
 BF16 = NumberFormat(kind=FormatKind.FLOAT, bits=16, exponent_bits=8)
 
-_FORMAT_RE = re.compile(r"^(int|uint|cb|codebook)(\d+)$")
-_FORMAT_ALIASES = {
-    "fp8": "fp8_e4m3",
-    "e4m3": "fp8_e4m3",
-    "e5m2": "fp8_e5m2",
-    "fp8e4m3": "fp8_e4m3",
-    "fp8e5m2": "fp8_e5m2",
-    "float32": "fp32",
-    "float16": "fp16",
-    "half": "fp16",
-    "bfloat16": "bf16",
-}
-
-
 def parse_format(text: str) -> NumberFormat:
     """Parse a format name such as ``int4``, ``uint8``, ``fp8_e4m3``, ``bf16``, ``binary``, ``cb4``.
+
+    Names, aliases and widths are those of `vocabulary.formats`, the table
+    the hardware side reads too.
 
     Parameters
     ----------
@@ -194,28 +150,11 @@ def parse_format(text: str) -> NumberFormat:
     >>> parse_format("e5m2").name
     'fp8_e5m2'
     """
-    key = _FORMAT_ALIASES.get(text.strip().lower(), text.strip().lower())
-    if key in _FLOAT_LAYOUTS:
-        bits, exp, _ = _FLOAT_LAYOUTS[key]
-        return NumberFormat(kind=FormatKind.FLOAT, bits=bits, exponent_bits=exp)
-    if key in ("binary", "bin", "int1"):
-        return NumberFormat(kind=FormatKind.BINARY, bits=1)
-    if key in ("ternary", "tern"):
-        return NumberFormat(kind=FormatKind.TERNARY, bits=2)
-    match = _FORMAT_RE.match(key)
-    if not match:
-        raise QuantSpecError(
-            f"unknown number format {text!r} (known: intN, uintN, binary, ternary, cbN, "
-            + ", ".join(_FLOAT_LAYOUTS)
-            + ")"
-        )
-    family, bits = match.group(1), int(match.group(2))
-    kind = FormatKind.CODEBOOK if family.startswith("c") else FormatKind(family)
     try:
-        return NumberFormat(kind=kind, bits=bits)
-    except ValueError as exc:  # pydantic ValidationError is a ValueError
-        reason = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
-        raise QuantSpecError(f"format {text!r}: {reason.removeprefix('Value error, ')}") from None
+        info = lookup_format(text)
+    except FormatNameError as exc:
+        raise QuantSpecError(str(exc)) from None
+    return NumberFormat(kind=info.family, bits=info.bits, exponent_bits=info.exponent_bits or None)
 
 
 class TensorQuant(FrozenModel):

@@ -16,15 +16,9 @@ from dataclasses import dataclass
 from workloads.errors import WorkloadError
 from workloads.graph import LayerGraph, Tensor
 from workloads.layers import Layer, OpKind, effective_padding
+from workloads.vector_ops import OPS_PER_OUTPUT, elementwise_ops, window_ops
 
 __all__ = ["Port", "GraphBuilder", "conv_output_size"]
-
-BATCH_NORM_OPS = 2.0
-"""Inference batch-norm is one multiply and one add per element (scale and shift)."""
-LAYER_NORM_OPS = 7.0
-"""LayerNorm per element: mean (add), subtract, square, variance (add), normalize, gamma, beta."""
-RMS_NORM_OPS = 4.0
-"""RMSNorm per element: square, sum, normalize, gamma."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +132,7 @@ class GraphBuilder:
             raise WorkloadError(f"input of {h}x{w} is too small for {name} ({kernel}x{kernel}/{stride})")
         layer = Layer(
             name=name, op=OpKind.POOL, source_op="MaxPool", n=n, k=c, c=c, p=p, q=q, r=kernel, s=kernel,
-            stride=(stride, stride), ops_per_output=kernel * kernel,
+            stride=(stride, stride), ops_per_output=window_ops(kernel, kernel),
             padding=(effective_padding(h, p, kernel, stride), effective_padding(w, q, kernel, stride)),
         )
         return self.place(layer, [x], (n, c, p, q))
@@ -163,14 +157,13 @@ class GraphBuilder:
         source = "GlobalAveragePool" if out == 1 else "AveragePool"
         layer = Layer(
             name=name, op=OpKind.POOL, source_op=source, n=n, k=c, c=c, p=out, q=out, r=r, s=s,
-            stride=(sh, sw), padding=(ph, pw), ops_per_output=r * s,
+            stride=(sh, sw), padding=(ph, pw), ops_per_output=window_ops(r, s),
         )
         return self.place(layer, [x], (n, c, out, out))
 
     def batch_norm(self, x: Port, name: str) -> Port:
         """Inference batch-norm: per-channel scale and shift (running statistics are buffers)."""
-        return self.norm(x, name, source_op="BatchNormalization", aux_params=2 * x.shape[1],
-                         ops_per_output=BATCH_NORM_OPS)
+        return self.norm(x, name, source_op="BatchNormalization", aux_params=2 * x.shape[1])
 
     # -- shared by all networks ---------------------------------------------------------
     def linear(self, x: Port, name: str, out_features: int, *, bias: bool = True) -> Port:
@@ -182,35 +175,38 @@ class GraphBuilder:
         )
         return self.place(layer, [x], (n, *tokens, out_features))
 
-    def norm(self, x: Port, name: str, *, source_op: str, aux_params: int, ops_per_output: float) -> Port:
-        """A normalization over the channel (feature) axis."""
+    def norm(self, x: Port, name: str, *, source_op: str, aux_params: int, table_op: str | None = None) -> Port:
+        """A normalization over the channel (feature) axis, costed as ``table_op`` (default: ``source_op``)."""
         layer = Layer(name=name, op=OpKind.NORM, source_op=source_op, aux_params=aux_params,
-                      ops_per_output=ops_per_output, **_vector_dims(x.shape))
+                      ops_per_output=OPS_PER_OUTPUT[table_op or source_op], **_vector_dims(x.shape))
         return self.place(layer, [x], x.shape)
 
     def layer_norm(self, x: Port, name: str) -> Port:
         """LayerNorm with gamma and beta over the features."""
-        return self.norm(x, name, source_op="LayerNormalization", aux_params=2 * x.shape[-1],
-                         ops_per_output=LAYER_NORM_OPS)
+        return self.norm(x, name, source_op="LayerNormalization", aux_params=2 * x.shape[-1])
 
     def rms_norm(self, x: Port, name: str) -> Port:
         """RMSNorm with gamma only over the features (LLaMA)."""
-        return self.norm(x, name, source_op="RMSNorm", aux_params=x.shape[-1], ops_per_output=RMS_NORM_OPS)
+        return self.norm(x, name, source_op="RMSNorm", aux_params=x.shape[-1], table_op="RMSNormalization")
 
-    def activation(self, x: Port, name: str, *, source_op: str = "Relu", ops_per_output: float = 1.0) -> Port:
-        """A point-wise non-linearity."""
+    def activation(self, x: Port, name: str, *, source_op: str = "Relu") -> Port:
+        """A point-wise non-linearity, costed from `workloads.vector_ops` by its ``source_op``."""
         layer = Layer(name=name, op=OpKind.ACTIVATION, source_op=source_op,
-                      ops_per_output=ops_per_output, **_vector_dims(x.shape))
+                      ops_per_output=OPS_PER_OUTPUT[source_op], **_vector_dims(x.shape))
         return self.place(layer, [x], x.shape)
 
     def elementwise(
-        self, inputs: Sequence[Port], name: str, *, source_op: str = "Add",
-        ops_per_output: float = 1.0, aux_params: int = 0,
+        self, inputs: Sequence[Port], name: str, *, source_op: str = "Add", aux_params: int = 0,
     ) -> Port:
-        """Element-wise arithmetic over tensors of one shape (residual add: two inputs)."""
+        """Element-wise arithmetic over tensors of one shape (residual add: two inputs).
+
+        Costed from the table when ``source_op`` is in it (``RotaryEmbedding``),
+        else as an n-ary op over the inputs and the constant operand, if any.
+        """
         shape = inputs[0].shape
+        ops = OPS_PER_OUTPUT.get(source_op, elementwise_ops(len(inputs) + bool(aux_params)))
         layer = Layer(name=name, op=OpKind.ELEMENTWISE, source_op=source_op, input_tensors=len(inputs),
-                      ops_per_output=ops_per_output, aux_params=aux_params, **_vector_dims(shape))
+                      ops_per_output=ops, aux_params=aux_params, **_vector_dims(shape))
         return self.place(layer, inputs, shape)
 
     def gather(self, ids: Port | None, name: str, out_shape: tuple[int, int, int]) -> Port:

@@ -25,8 +25,6 @@ __all__ = ["resnet18", "resnet50", "mobilenet_v2", "vgg16"]
 
 CLASSES = 1000
 """ImageNet-1k classes."""
-RELU6_OPS = 2.0
-"""ReLU6 is a clip: one max and one min per element."""
 _STAGES = ((64, 1), (128, 2), (256, 2), (512, 2))
 """ResNet stages: base width (planes) and stride of the first block."""
 _MBV2_BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
@@ -98,7 +96,7 @@ def _conv_bn_relu6(b: GraphBuilder, x: Port, prefix: str, channels: int, kernel:
     x = b.conv(x, f"{prefix}.0", channels, kernel=kernel, stride=stride, padding=(kernel - 1) // 2,
                groups=groups)
     x = b.batch_norm(x, f"{prefix}.1")
-    return b.activation(x, f"{prefix}.2", source_op="Clip", ops_per_output=RELU6_OPS)
+    return b.activation(x, f"{prefix}.2", source_op="Clip")  # ReLU6 exports as Clip(0, 6)
 
 
 def _inverted_residual(b: GraphBuilder, x: Port, prefix: str, channels: int, stride: int,

@@ -12,10 +12,9 @@ N=batch x heads, P=queries, C=keys, K=head_dim. Attention runs densely over
 all query-key pairs (a causal mask changes values, not the work a dense
 kernel does); the 1/sqrt(d) scale and the mask are not layers of their own.
 
-Vector work per output element, counting a transcendental (exp, erf, tanh)
-as one operation: softmax 5 (max, subtract, exp, sum, divide), GELU 5 (x/sqrt2,
-erf, +1, x0.5, xx), SiLU 4 (negate, exp, +1, divide), tanh 1, rotary
-embedding 3 (x cos + rotate(x) sin), residual add 1, LayerNorm 7, RMSNorm 4.
+Vector work per output element comes from `workloads.vector_ops`, the table
+the ONNX importer reads too: softmax 5, GELU 5, SiLU 4, tanh 1, rotary
+embedding 3, residual add 1, LayerNorm 7, RMSNorm 4.
 
 Parameters. Tensors read whole on every pass are layer parameters: ViT's
 class token (``aux_params`` of the ``class_token`` concat) and position
@@ -33,16 +32,11 @@ from collections.abc import Sequence
 
 from workloads.graph import LayerGraph
 from workloads.layers import Layer, OpKind
+from workloads.vector_ops import OPS_PER_OUTPUT
 from workloads.zoo.builder import GraphBuilder, Port
 from workloads.zoo.params import PATCH, BertParams, LlamaParams, VitParams
 
 __all__ = ["vit_b16", "bert_base", "llama7b", "VIT_B16", "BERT_BASE", "LLAMA_7B"]
-
-SOFTMAX_OPS = 5.0
-GELU_OPS = 5.0
-SILU_OPS = 4.0
-TANH_OPS = 1.0
-ROPE_OPS = 3.0
 
 VIT_B16 = {"layers": 12, "hidden": 768, "heads": 12, "mlp": 3072, "classes": 1000}
 """ViT-Base (Dosovitskiy et al., 2021, Table 1)."""
@@ -65,7 +59,7 @@ def _attention(b: GraphBuilder, qk: Sequence[Port], v: Port, prefix: str, *, hea
     )
     probs = b.place(
         Layer(name=f"{prefix}.softmax", op=OpKind.SOFTMAX, source_op="Softmax", n=n, p=queries, c=keys,
-              k=keys, ops_per_output=SOFTMAX_OPS),
+              k=keys, ops_per_output=OPS_PER_OUTPUT["Softmax"]),
         [scores], scores.shape,
     )
     return b.place(
@@ -87,7 +81,7 @@ def _vit_block(b: GraphBuilder, x: Port, prefix: str) -> Port:
     h = b.linear(h, f"{prefix}.self_attention.out_proj", hidden)
     x = b.elementwise([h, x], f"{prefix}.add")
     h = b.linear(b.layer_norm(x, f"{prefix}.ln_2"), f"{prefix}.mlp.0", cfg["mlp"])
-    h = b.activation(h, f"{prefix}.mlp.1", source_op="Gelu", ops_per_output=GELU_OPS)
+    h = b.activation(h, f"{prefix}.mlp.1", source_op="Gelu")
     h = b.linear(h, f"{prefix}.mlp.3", hidden)
     return b.elementwise([x, h], f"{prefix}.add_1")
 
@@ -125,8 +119,7 @@ def _bert_layer(b: GraphBuilder, x: Port, prefix: str) -> Port:
     x = b.elementwise([h, x], f"{prefix}.attention.output.add")
     x = b.layer_norm(x, f"{prefix}.attention.output.LayerNorm")
     h = b.linear(x, f"{prefix}.intermediate.dense", cfg["mlp"])
-    h = b.activation(h, f"{prefix}.intermediate.intermediate_act_fn", source_op="Gelu",
-                     ops_per_output=GELU_OPS)
+    h = b.activation(h, f"{prefix}.intermediate.intermediate_act_fn", source_op="Gelu")
     h = b.linear(h, f"{prefix}.output.dense", hidden)
     return b.layer_norm(b.elementwise([h, x], f"{prefix}.output.add"), f"{prefix}.output.LayerNorm")
 
@@ -144,7 +137,7 @@ def bert_base(params: BertParams) -> LayerGraph:
     for i in range(cfg["layers"]):
         x = _bert_layer(b, x, f"encoder.layer.{i}")
     x = b.linear(x.view(":, 0", (batch, cfg["hidden"])), "pooler.dense", cfg["hidden"])
-    b.activation(x, "pooler.activation", source_op="Tanh", ops_per_output=TANH_OPS)
+    b.activation(x, "pooler.activation", source_op="Tanh")
     return b.build()
 
 
@@ -153,14 +146,13 @@ def _llama_layer(b: GraphBuilder, x: Port, prefix: str, keys: int) -> Port:
     hidden, tokens = cfg["hidden"], x.shape[1]
     h = b.rms_norm(x, f"{prefix}.input_layernorm")
     q, k, v = (b.linear(h, f"{prefix}.self_attn.{name}_proj", hidden, bias=False) for name in "qkv")
-    q, k = (b.elementwise([t], f"{prefix}.self_attn.rotary_{name}", source_op="RotaryEmbedding",
-                          ops_per_output=ROPE_OPS) for t, name in ((q, "q"), (k, "k")))
+    q, k = (b.elementwise([t], f"{prefix}.self_attn.rotary_{name}", source_op="RotaryEmbedding") for t, name in ((q, "q"), (k, "k")))
     h = _attention(b, [q, k], v, f"{prefix}.self_attn", heads=cfg["heads"], queries=tokens, keys=keys,
                    kv_cache=True)
     x = b.elementwise([x, b.linear(h, f"{prefix}.self_attn.o_proj", hidden, bias=False)], f"{prefix}.add")
     h = b.rms_norm(x, f"{prefix}.post_attention_layernorm")
     gate = b.linear(h, f"{prefix}.mlp.gate_proj", cfg["mlp"], bias=False)
-    gate = b.activation(gate, f"{prefix}.mlp.act_fn", source_op="Silu", ops_per_output=SILU_OPS)
+    gate = b.activation(gate, f"{prefix}.mlp.act_fn", source_op="Silu")
     up = b.linear(h, f"{prefix}.mlp.up_proj", cfg["mlp"], bias=False)
     h = b.elementwise([gate, up], f"{prefix}.mlp.mul", source_op="Mul")
     h = b.linear(h, f"{prefix}.mlp.down_proj", hidden, bias=False)

@@ -161,8 +161,15 @@ class TestSupportAndPromotion:
         )
 
     def test_unknown_format_name(self):
-        with pytest.raises(ConfigError, match=r"unknown number format 'int99'"):
+        with pytest.raises(ConfigError) as info:
             array(FIXED8).supports("int99", "int8")
+        assert str(info.value) == "format 'int99': bits must be in [2, 32] for int formats (got 99)"
+        with pytest.raises(ConfigError) as info:
+            array(FIXED8).supports("fp7", "int8")
+        assert str(info.value) == (
+            "unknown number format 'fp7' (known: intN, uintN, cbN, binary, ternary, "
+            "fp32, fp16, bf16, fp8_e4m3, fp8_e5m2)"
+        )
 
     def test_default_native_set_of_a_fixed_array(self):
         engine = array(FIXED8)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from hwmodels import area_breakdown_mm2, leakage_breakdown_mw, load_hardware, parse_hardware
+from hwmodels import ConfigError, area_breakdown_mm2, leakage_breakdown_mw, load_hardware, parse_hardware
 
 
 def test_per_pe_levels_multiply_by_the_pes(tiny_hw_data):
@@ -80,11 +80,33 @@ def test_wider_multipliers_take_more_area():
     assert areas["tpu-v1"]["engine:mxu"] > areas["edge-npu"]["engine:pe_array"]
 
 
-def test_noc_is_optional_and_validated(tiny_hw_data):
-    assert parse_hardware(tiny_hw_data).noc is None
-    tiny_hw_data["noc"] = {"bytes_per_cycle": 64, "energy_pj_per_bit": 0.05}
-    noc = parse_hardware(tiny_hw_data).noc
-    assert (noc.bytes_per_cycle, noc.energy_pj_per_bit, noc.multicast) == (64, 0.05, True)
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda d: d.update(noc={"bytes_per_cycle": 64}),
+            "noc: removed in schema 1: it did not change any result (delivery from the buffers to the "
+            "PEs is not modelled); bound operand bandwidth with the memory levels' read_bytes_per_cycle",
+        ),
+        (
+            lambda d: d["memory"][1].update(ports=2),
+            "memory[1].ports: removed in schema 1: it did not change any result; "
+            "use read_bytes_per_cycle and write_bytes_per_cycle",
+        ),
+        (
+            lambda d: d["memory"][0].update(banks=4),
+            "memory[0].banks: removed in schema 1: it did not change any result; "
+            "use read_bytes_per_cycle and write_bytes_per_cycle",
+        ),
+    ],
+)
+def test_removed_inert_fields_name_themselves(tiny_hw_data, write_yaml, mutate, expected):
+    # noc, ports and banks validated but no simulator code read them; they were removed.
+    mutate(tiny_hw_data)
+    path = write_yaml(tiny_hw_data)
+    with pytest.raises(ConfigError) as info:
+        load_hardware(path)
+    assert str(info.value) == f"{path}: {expected}"
 
 
 def test_accelerator_is_frozen_and_copies_recompute(tiny_hw_data):

@@ -81,8 +81,7 @@ def message_for(data, write_yaml) -> str:
         ),
         (
             lambda d: d["engines"][0].update(supported=["int8", ["int4", "int99"]]),
-            "engines[0].supported[1]: unknown number format 'int99' (known: intN, uintN, binary, "
-            "ternary, fp32, fp16, bf16, fp8_e4m3, fp8_e5m2)",
+            "engines[0].supported[1]: format 'int99': bits must be in [2, 32] for int formats (got 99)",
         ),
         (lambda d: d.pop("dram"), "dram: required field is missing"),
         (lambda d: d.update(clock_ghz="fast"), "clock_ghz: must be a number (got 'fast')"),
@@ -150,6 +149,14 @@ def test_bad_json(write_yaml):
         str(info.value)
         == f"{path}: invalid JSON at line 1, column 12: Expecting property name enclosed in double quotes"
     )
+
+
+def test_json_refuses_a_key_given_twice(write_yaml):
+    # json.loads keeps the last value; the one loader shared with workloads refuses it.
+    path = write_yaml('{"name": "a", "clock_ghz": 1, "clock_ghz": 2}', name="hw.json")
+    with pytest.raises(ConfigError) as info:
+        load_hardware(path)
+    assert str(info.value) == f"{path}: invalid JSON: duplicate key 'clock_ghz'"
 
 
 def test_missing_file(tmp_path):

@@ -60,6 +60,23 @@ def test_layer_list_errors_name_file_and_field(tmp_path, body, message):
     assert "\n" not in text
 
 
+@pytest.mark.parametrize(
+    ("name", "body", "message"),
+    [
+        ("net.yaml", "name: net\nlayers:\n  - {name: fc, op: gemm, c: 64, k: 10, k: 100}\n",
+         "invalid YAML at line 3, column 40: duplicate key 'k'"),
+        ("net.json", '{"name": "net", "layers": [{"name": "fc", "op": "gemm", "c": 64, "k": 10}], "name": "x"}',
+         "invalid JSON: duplicate key 'name'"),
+    ],
+)
+def test_layer_list_refuses_a_key_given_twice(tmp_path, name, body, message):
+    path = tmp_path / name
+    path.write_text(body)
+    with pytest.raises(WorkloadError) as info:
+        load_layer_list(path)
+    assert str(info.value) == f"{path}: {message}"
+
+
 def test_load_workload_dispatch_errors(tmp_path):
     with pytest.raises(WorkloadError) as info:
         load_workload(tmp_path / "missing.yaml")

@@ -120,8 +120,8 @@ def test_policy_file(tmp_path):
         ("default: w9a9\n", "policy 'w9a9': integer width must be 1-8 (use i9 for a 9-bit integer)"),
         ("defualt: w8a8\n", "defualt: unknown field (did you mean 'default'?)"),
         ("overrides:\n  - {match: x}\n", "overrides[0]: exactly one of quant and spec must be given"),
-        ("- w8a8\n", "top level must be a mapping (got list)"),
-        ("default: [\n", "not valid YAML/JSON"),
+        ("- w8a8\n", "top level must be a mapping of fields (got a list)"),
+        ("default: [\n", "invalid YAML at line 2, column 1: expected the node content, but found '<stream end>'"),
     ],
 )
 def test_policy_file_errors(tmp_path, body, message):
@@ -130,6 +130,15 @@ def test_policy_file_errors(tmp_path, body, message):
     with pytest.raises(QuantSpecError) as info:
         load_policy(path)
     assert str(info.value).startswith(f"{path}: {message}")
+
+
+def test_policy_file_refuses_a_key_given_twice(tmp_path):
+    # yaml.safe_load would keep the last value and run the whole network at w2a2.
+    path = tmp_path / "p.yaml"
+    path.write_text("schema_version: '1'\ndefault: w8a8\nkeep_first_last: w8a8\ndefault: w2a2\n")
+    with pytest.raises(QuantSpecError) as info:
+        load_policy(path)
+    assert str(info.value) == f"{path}: invalid YAML at line 4, column 1: duplicate key 'default'"
 
 
 def test_missing_policy_file(tmp_path):

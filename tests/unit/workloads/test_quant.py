@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from workloads import QuantSpecError
-from workloads.quant import FP16, FP32, FormatKind, QuantSpec, TensorQuant, parse_format
+from workloads.quant import FP16, FP32, FormatKind, NumberFormat, QuantSpec, TensorQuant, parse_format
 
 
 @pytest.mark.parametrize(
@@ -37,9 +37,10 @@ def test_format_levels_and_exponents():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("int17", "format 'int17': bits must be in [2, 16] for int formats (got 17)"),
+        ("int33", "format 'int33': bits must be in [2, 32] for int formats (got 33)"),
         ("int1", None),  # an alias of binary, valid
-        ("fp7", "unknown number format 'fp7'"),
+        ("fp7", "unknown number format 'fp7' (known: intN, uintN, cbN, binary, ternary, "
+                "fp32, fp16, bf16, fp8_e4m3, fp8_e5m2)"),
     ],
 )
 def test_parse_format_errors(text, message):
@@ -48,7 +49,17 @@ def test_parse_format_errors(text, message):
         return
     with pytest.raises(QuantSpecError) as info:
         parse_format(text)
-    assert str(info.value).startswith(message)
+    assert str(info.value) == message
+
+
+def test_float_layout_must_be_in_the_table():
+    # Before, this validated and was named 'fp12_e5m6', a name parse_format refused.
+    with pytest.raises(ValidationError) as info:
+        NumberFormat(kind=FormatKind.FLOAT, bits=12, exponent_bits=5)
+    assert info.value.errors()[0]["msg"] == (
+        "Value error, no float format has 12 bits and 5 exponent bits "
+        "(known: fp32, fp16, bf16, fp8_e4m3, fp8_e5m2)"
+    )
 
 
 def test_group_quant_storage_is_4_125_bits():
