@@ -23,6 +23,17 @@ def tiny_hw(dataflow="weight_stationary", *, dram_bytes_per_cycle=math.inf, late
     })
 
 
+def unified_hw():
+    """A 4 x 4 int8 array; weights in their own 1 MiB buffer, activations in one 64 KiB unified buffer (TPU-style)."""
+    return parse_hardware({
+        "name": "unified", "clock_ghz": 1.0,
+        "engines": [{"name": "pe", "rows": 4, "cols": 4, "precision": {"kind": "fixed", "native_bits": 8}}],
+        "memory": [{"name": "wbuf", "size_bytes": 1 << 20, "operands": ["weights"]},
+                   {"name": "ubuf", "size_bytes": 1 << 16, "operands": ["inputs", "outputs"]}],
+        "dram": {"bandwidth_gb_per_s": 16},
+    })
+
+
 @pytest.fixture
 def tiny():
     return tiny_hw

@@ -3,9 +3,9 @@
 import math
 
 import pytest
-from conftest import tiny_hw
+from conftest import tiny_hw, unified_hw
 
-from hwmodels import load_hardware, parse_hardware
+from hwmodels import load_hardware
 from hwmodels.energy import float_add_pj, float_mult_pj
 from simulator import SimOptions, map_graph, simulate
 from workloads import Layer, LayerGraph, Tensor, apply_quant
@@ -29,17 +29,6 @@ def test_leakage_is_counted_once_when_engines_overlap():
     # The chip's static power over the run's wall time, not once per engine: at 1 GHz a cycle is
     # 1 ns, and 1 mW for 1 ns is 1 pJ.
     assert result.totals.energy.leakage_pj == pytest.approx(hw.leakage_mw * result.totals.cycles, rel=1e-12)
-
-
-def unified_hw():
-    """Weights in their own buffer, activations in one 64 KiB unified buffer (TPU-style)."""
-    return parse_hardware({
-        "name": "unified", "clock_ghz": 1.0,
-        "engines": [{"name": "pe", "rows": 4, "cols": 4, "precision": {"kind": "fixed", "native_bits": 8}}],
-        "memory": [{"name": "wbuf", "size_bytes": 1 << 20, "operands": ["weights"]},
-                   {"name": "ubuf", "size_bytes": 1 << 16, "operands": ["inputs", "outputs"]}],
-        "dram": {"bandwidth_gb_per_s": 16},
-    })
 
 
 def test_resident_tensors_are_never_read_from_dram_and_reshapes_alias():

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import tiny_hw
+from conftest import tiny_hw, unified_hw
 
 import qcosim
 from hwmodels import load_hardware, parse_hardware
@@ -123,17 +123,6 @@ def test_total_energy_is_conserved_over_layers(hw):
 
 
 # -- Bytes conserved between producer and consumer ----------------------------------------------------------
-
-def unified_hw():
-    """4 x 4 int8 array; weights in a 1 MiB buffer, activations in one 64 KiB unified buffer."""
-    return parse_hardware({
-        "name": "unified", "clock_ghz": 1.0,
-        "engines": [{"name": "pe", "rows": 4, "cols": 4, "precision": {"kind": "fixed", "native_bits": 8}}],
-        "memory": [{"name": "wbuf", "size_bytes": 1 << 20, "operands": ["weights"]},
-                   {"name": "ubuf", "size_bytes": 1 << 16, "operands": ["inputs", "outputs"]}],
-        "dram": {"bandwidth_gb_per_s": 16},
-    })
-
 
 @pytest.mark.parametrize(
     ("policy", "act_bits", "weight_bits", "scale_bits"),
