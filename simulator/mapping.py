@@ -422,7 +422,7 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
     engine = acc.engines[engine_index]
     plan = plan_precision(layer, engine)
     nest = loop_nest(layer)
-    dataflow = Dataflow(engine.dataflow.value)
+    dataflow = engine.dataflow
     wide = engine.cols * plan.lanes
     widths = operand_widths(layer, engine.accum_bits)
     table = candidate_table(nest, dataflow, engine.rows, wide, widths)

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
+
+from hwmodels import Dataflow  # the one vocabulary of dataflows; re-exported here for the formulas
 
 __all__ = [
     "placement",
@@ -42,15 +43,6 @@ __all__ = [
     "tile_candidates",
     "spatial_units",
 ]
-
-
-class Dataflow(str, Enum):
-    """What stays in the PEs while the other operands stream past."""
-
-    WEIGHT_STATIONARY = "weight_stationary"
-    OUTPUT_STATIONARY = "output_stationary"
-    INPUT_STATIONARY = "input_stationary"
-    ROW_STATIONARY = "row_stationary"
 
 
 @dataclass(frozen=True)

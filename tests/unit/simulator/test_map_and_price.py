@@ -46,3 +46,14 @@ def test_totals_only_result_keeps_the_totals(graph):
     acc = load_hardware("bitfusion")
     full, lean = simulate(graph, acc), simulate(graph, acc, SimOptions(keep_layers=False))
     assert lean.layers == [] and lean.totals == full.totals
+
+
+def test_one_dataflow_vocabulary():
+    # The mapper's formulas and the hardware description name dataflows with one enum (issue 7:
+    # simulator/tiling.py had a second copy).
+    import hwmodels
+    from simulator import tiling
+
+    assert tiling.Dataflow is hwmodels.Dataflow
+    assert map_graph(apply_quant(load_workload("resnet18"), "w8a8"), load_hardware("eyeriss")).counts[0] \
+        .mapping.dataflow is hwmodels.Dataflow.ROW_STATIONARY
