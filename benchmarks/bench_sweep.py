@@ -33,7 +33,9 @@ def design_points(preset: str = "edge-npu") -> list[dict]:
 
     base = yaml.safe_load((PRESET_DIR / f"{preset}.yaml").read_text())
     points = []
-    for bandwidth, scale, (rows, cols) in itertools.product(BANDWIDTHS_GB_PER_S, BUFFER_SCALES, ARRAYS):
+    # Array shape varies slowest, so a batch of consecutive points shares candidate tables (a worker's
+    # cache stays warm: the shape-only work is done once per array shape and layer, not per point).
+    for (rows, cols), bandwidth, scale in itertools.product(ARRAYS, BANDWIDTHS_GB_PER_S, BUFFER_SCALES):
         point = copy.deepcopy(base)
         point["dram"]["bandwidth_gb_per_s"] = bandwidth
         for level in point["memory"]:
@@ -64,7 +66,7 @@ def run(points: list[dict], workers: int) -> float:
     """Seconds to evaluate ``points`` on a fresh pool of ``workers`` processes (start-up included)."""
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers, initializer=_init) as pool:
-        list(pool.map(evaluate, points, chunksize=max(1, len(points) // (4 * workers))))
+        list(pool.map(evaluate, points, chunksize=max(1, len(points) // len(ARRAYS))))
     return time.perf_counter() - start
 
 

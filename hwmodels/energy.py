@@ -64,6 +64,7 @@ __all__ = [
     "float_mult_pj",
     "float_add_pj",
     "float_mac_pj",
+    "float_format_for_bits",
     "mac_pj",
     "sram_pj_per_bit",
     "dram_pj_per_bit",
@@ -244,7 +245,14 @@ def float_mac_pj(fmt: str, accum_fmt: str | None = None, table: EnergyTable = HO
     return float_mult_pj(fmt, table) + float_add_pj(accum_fmt or fmt, table)
 
 
-def _float_by_bits(bits: int) -> str:
+def float_format_for_bits(bits: int) -> str:
+    """The float format an operand of ``bits`` bits is priced as: fp8 e4m3, fp16 or fp32, the narrowest that holds it.
+
+    Examples
+    --------
+    >>> float_format_for_bits(8), float_format_for_bits(16), float_format_for_bits(32)
+    ('fp8_e4m3', 'fp16', 'fp32')
+    """
     return "fp8_e4m3" if bits <= 8 else "fp16" if bits <= 16 else "fp32"
 
 
@@ -267,8 +275,8 @@ def mac_pj(
     0.3
     """
     if floating:
-        fmt = _float_by_bits(max(weight_bits, act_bits))
-        return float_mac_pj(fmt, _float_by_bits(accum_bits), table)
+        fmt = float_format_for_bits(max(weight_bits, act_bits))
+        return float_mac_pj(fmt, float_format_for_bits(accum_bits), table)
     return int_mult_pj(weight_bits, act_bits, table) + int_add_pj(accum_bits, table)
 
 

@@ -15,8 +15,10 @@ import hashlib
 import importlib.metadata
 import json
 import math
+from dataclasses import dataclass
 
 from hwmodels import Accelerator
+from simulator.cache import per_graph
 from simulator.cost import LayerCounts
 from simulator.energy import price_layer
 from simulator.hardware_view import HardwareView
@@ -36,7 +38,7 @@ from simulator.results import (
 from workloads.graph import LayerGraph
 from workloads.quant import QuantSpec
 
-__all__ = ["cycle_breakdown", "layer_result", "share_leakage", "critical_path", "totals_of", "provenance",
+__all__ = ["LayerLine", "cycle_breakdown", "layer_line", "layer_result", "share_leakage", "critical_path", "totals_of", "provenance",
            "assemble"]
 
 
@@ -78,12 +80,38 @@ def _mapping_info(counts: LayerCounts) -> MappingInfo:
     )
 
 
-def layer_result(counts: LayerCounts, acc: Accelerator, view: HardwareView, *, peak_macs_per_cycle: float,
-                 cycles: int | None = None, start_cycle: int = 0) -> LayerResult:
-    """Price ``counts`` into a `LayerResult` (``cycles`` overrides the analytical latency)."""
+@dataclass(frozen=True)
+class LayerLine:
+    """What the run's totals need of one layer: its place in the run, cycles by cause, energy."""
+
+    name: str
+    engine: str
+    start_cycle: int
+    cycles: int
+    macs: int
+    peak_macs_per_cycle: float
+    dram_bytes: float
+    breakdown: CycleBreakdown
+    energy: EnergyBreakdown
+    quant_overhead: QuantOverhead
+
+
+def layer_line(counts: LayerCounts, acc: Accelerator, view: HardwareView, *, peak_macs_per_cycle: float,
+               cycles: int | None = None, start_cycle: int = 0) -> LayerLine:
+    """Price ``counts`` (``cycles`` overrides the analytical latency) and break its cycles down."""
     if cycles is not None and cycles != counts.cycles:
         counts = dataclasses.replace(counts, cycles=cycles)
     energy, quant = price_layer(counts, acc, view)
+    return LayerLine(
+        name=counts.layer.name, engine=counts.engine, start_cycle=start_cycle, cycles=counts.cycles,
+        macs=counts.layer.macs, peak_macs_per_cycle=peak_macs_per_cycle if counts.layer.macs else 0.0,
+        dram_bytes=(counts.dram_read_bits + counts.dram_write_bits) / 8,
+        breakdown=cycle_breakdown(counts, view, counts.cycles), energy=energy, quant_overhead=quant,
+    )
+
+
+def _result(counts: LayerCounts, line: LayerLine, view: HardwareView) -> LayerResult:
+    """The full `LayerResult` of a priced layer: its line plus mapping and traffic per level."""
     layer, m = counts.layer, counts.mapping
     traffic = [
         LevelTraffic(level=lv.name, read_bits=counts.reads_bits.get(lv.name, 0),
@@ -92,17 +120,23 @@ def layer_result(counts: LayerCounts, acc: Accelerator, view: HardwareView, *, p
     ]
     traffic.append(LevelTraffic(level="dram", read_bits=counts.dram_read_bits, write_bits=counts.dram_write_bits))
     return LayerResult(
-        name=layer.name, op=layer.op.value, quant=(layer.quant or QuantSpec()).label(), macs=layer.macs,
-        cycles=counts.cycles, breakdown=cycle_breakdown(counts, view, counts.cycles), start_cycle=start_cycle,
-        peak_macs_per_cycle=peak_macs_per_cycle if layer.macs else 0.0,
-        spatial_utilization=m.fold.utilization if m else 0.0,
-        mapping=_mapping_info(counts), traffic=traffic,
-        dram_bytes=(counts.dram_read_bits + counts.dram_write_bits) / 8,
-        energy=energy, quant_overhead=quant,
+        name=line.name, op=layer.op.value, quant=(layer.quant or QuantSpec()).label(), macs=line.macs,
+        cycles=line.cycles, breakdown=line.breakdown, start_cycle=line.start_cycle,
+        peak_macs_per_cycle=line.peak_macs_per_cycle, spatial_utilization=m.fold.utilization if m else 0.0,
+        mapping=_mapping_info(counts), traffic=traffic, dram_bytes=line.dram_bytes,
+        energy=line.energy, quant_overhead=line.quant_overhead,
     )
 
 
-def share_leakage(results: list[LayerResult], end_cycle: int, view: HardwareView) -> list[LayerResult]:
+def layer_result(counts: LayerCounts, acc: Accelerator, view: HardwareView, *, peak_macs_per_cycle: float,
+                 cycles: int | None = None, start_cycle: int = 0) -> LayerResult:
+    """Price ``counts`` into a `LayerResult` (``cycles`` overrides the analytical latency)."""
+    line = layer_line(counts, acc, view, peak_macs_per_cycle=peak_macs_per_cycle, cycles=cycles,
+                      start_cycle=start_cycle)
+    return _result(counts, line, view)
+
+
+def share_leakage(lines: list[LayerLine], end_cycle: int, view: HardwareView) -> list[LayerLine]:
     """Leakage is the chip's, over the whole run: scale each layer's share to add up to it.
 
     A layer is first charged the chip's leakage over its own cycles; when
@@ -110,15 +144,15 @@ def share_leakage(results: list[LayerResult], end_cycle: int, view: HardwareView
     count the run's nanoseconds exactly once, so they are scaled to the
     leakage over ``end_cycle``.
     """
-    charged = sum(r.energy.leakage_pj for r in results)
+    charged = sum(line.energy.leakage_pj for line in lines)
     if not charged:
-        return results
+        return lines
     factor = view.leakage_pj(end_cycle) / charged
-    return [r.model_copy(update={"energy": r.energy.model_copy(update={"leakage_pj": r.energy.leakage_pj * factor})})
-            for r in results]
+    return [dataclasses.replace(line, energy=line.energy.model_copy(
+        update={"leakage_pj": line.energy.leakage_pj * factor})) for line in lines]
 
 
-def critical_path(results: list[LayerResult], predecessors: dict[str, tuple[str, ...]]) -> tuple[list[LayerResult], int]:
+def critical_path(lines: list[LayerLine], predecessors: dict[str, tuple[str, ...]]) -> tuple[list[LayerLine], int]:
     """The chain of layers that ends the run, last first, and the cycles it spends with none running.
 
     Walking back from the layer that finishes last, each step goes to whichever
@@ -126,19 +160,19 @@ def critical_path(results: list[LayerResult], predecessors: dict[str, tuple[str,
     waited for). List scheduling starts a layer exactly then, so the analytical
     chain has no idle cycles; the discrete-event run may wait for DRAM channels.
     """
-    if not results:
+    if not lines:
         return [], 0
-    end = {r.name: r.start_cycle + r.cycles for r in results}
-    by_name = {r.name: r for r in results}
-    on_engine: dict[str, list[LayerResult]] = {}
-    for r in sorted(results, key=lambda r: (r.start_cycle, end[r.name])):
-        on_engine.setdefault(r.mapping.engine, []).append(r)
+    end = {r.name: r.start_cycle + r.cycles for r in lines}
+    by_name = {r.name: r for r in lines}
+    on_engine: dict[str, list[LayerLine]] = {}
+    for r in sorted(lines, key=lambda r: (r.start_cycle, end[r.name])):
+        on_engine.setdefault(r.engine, []).append(r)
     starts = {engine: [r.start_cycle for r in rs] for engine, rs in on_engine.items()}
-    current = max(reversed(results), key=lambda r: end[r.name])
+    current = max(reversed(lines), key=lambda r: end[r.name])
     chain, idle = [current], 0
     while current.start_cycle > 0:
-        queue = on_engine[current.mapping.engine]
-        position = bisect.bisect_left(starts[current.mapping.engine], current.start_cycle)
+        queue = on_engine[current.engine]
+        position = bisect.bisect_left(starts[current.engine], current.start_cycle)
         before = [queue[position - 1]] if position else []  # an engine runs one layer at a time
         waited = [by_name[p] for p in predecessors.get(current.name, ()) if p in by_name] + before
         waited = [r for r in waited if end[r.name] <= current.start_cycle]
@@ -151,20 +185,20 @@ def critical_path(results: list[LayerResult], predecessors: dict[str, tuple[str,
     return chain, idle + current.start_cycle
 
 
-def totals_of(results: list[LayerResult], end_cycle: int, clock_hz: float,
+def totals_of(lines: list[LayerLine], end_cycle: int, clock_hz: float,
               predecessors: dict[str, tuple[str, ...]]) -> Totals:
-    """Whole-network totals from per-layer results, the end-to-end cycle count and the graph's edges."""
-    chain, idle = critical_path(results, predecessors)
+    """Whole-network totals from per-layer lines, the end-to-end cycle count and the graph's edges."""
+    chain, idle = critical_path(lines, predecessors)
     breakdown = sum((r.breakdown for r in chain), CycleBreakdown(idle_cycles=idle))
     busy: dict[str, int] = {}
-    for r in results:
-        busy[r.mapping.engine] = busy.get(r.mapping.engine, 0) + r.cycles
+    for r in lines:
+        busy[r.engine] = busy.get(r.engine, 0) + r.cycles
     return Totals(
         cycles=end_cycle, clock_hz=clock_hz, breakdown=breakdown,
-        ideal_cycles=sum(r.macs / r.peak_macs_per_cycle for r in results if r.peak_macs_per_cycle),
-        dram_bytes=sum(r.dram_bytes for r in results), macs=sum(r.macs for r in results),
-        engine_busy_cycles=busy, energy=_sum_models([r.energy for r in results], EnergyBreakdown),
-        quant_overhead=_sum_models([r.quant_overhead for r in results], QuantOverhead),
+        ideal_cycles=sum(r.macs / r.peak_macs_per_cycle for r in lines if r.peak_macs_per_cycle),
+        dram_bytes=sum(r.dram_bytes for r in lines), macs=sum(r.macs for r in lines),
+        engine_busy_cycles=busy, energy=_sum_models([r.energy for r in lines], EnergyBreakdown),
+        quant_overhead=_sum_models([r.quant_overhead for r in lines], QuantOverhead),
     )
 
 
@@ -192,9 +226,13 @@ def _version() -> str:
 
 
 def workload_digest(graph: LayerGraph) -> str:
-    """SHA-256 prefix of the annotated layers and edges in execution order."""
-    payload = [[layer.model_dump(mode="json"), sorted(graph.predecessors(layer.name))] for layer in graph.layers()]
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    """SHA-256 prefix of the annotated layers and edges in execution order (derived once per graph)."""
+    def digest() -> str:
+        payload = [[layer.model_dump(mode="json"), sorted(graph.predecessors(layer.name))]
+                   for layer in graph.layers()]
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+    return per_graph(graph, "digest", digest)
 
 
 def provenance(graph: LayerGraph, view: HardwareView, options: SimOptions, policy: str) -> Provenance:
@@ -207,16 +245,21 @@ def provenance(graph: LayerGraph, view: HardwareView, options: SimOptions, polic
 def assemble(graph: LayerGraph, counts: list[LayerCounts], spans: dict[str, tuple[int, int]],
              peaks: dict[str, float], acc: Accelerator, view: HardwareView, options: SimOptions, *,
              policy: str = "", timeline: list[TraceEvent] | None = None) -> SimResult:
-    """The `SimResult` of a run: ``spans`` gives each layer's (start, end) cycle, ``peaks`` its chip peak."""
-    results = [layer_result(c, acc, view, peak_macs_per_cycle=peaks.get(c.layer.name, 0.0),
-                            cycles=spans[c.layer.name][1] - spans[c.layer.name][0],
-                            start_cycle=spans[c.layer.name][0]) for c in counts]
+    """The `SimResult` of a run: ``spans`` gives each layer's (start, end) cycle, ``peaks`` its chip peak.
+
+    Totals come from light per-layer lines; the full `LayerResult`s (mapping,
+    traffic per level) are built only when ``options.keep_layers`` asks.
+    """
+    lines = [layer_line(c, acc, view, peak_macs_per_cycle=peaks.get(c.layer.name, 0.0),
+                        cycles=spans[c.layer.name][1] - spans[c.layer.name][0], start_cycle=spans[c.layer.name][0])
+             for c in counts]
     end_cycle = max((end for _, end in spans.values()), default=0)
-    results = share_leakage(results, end_cycle, view)
-    predecessors = {layer.name: tuple(graph.predecessors(layer.name)) for layer in graph.layers()}
+    lines = share_leakage(lines, end_cycle, view)
+    predecessors = per_graph(graph, "predecessors", lambda: {
+        layer.name: tuple(graph.predecessors(layer.name)) for layer in graph.layers()})
+    layers = [_result(c, line, view) for c, line in zip(counts, lines, strict=True)] if options.keep_layers else []
     return SimResult(
         workload=graph.name, hardware=acc.name, policy=policy, fidelity=options.fidelity, clock_hz=acc.clock_hz,
         provenance=provenance(graph, view, options, policy),
-        totals=totals_of(results, end_cycle, acc.clock_hz, predecessors),
-        layers=results if options.keep_layers else [], timeline=timeline or [],
+        totals=totals_of(lines, end_cycle, acc.clock_hz, predecessors), layers=layers, timeline=timeline or [],
     )

@@ -9,11 +9,28 @@ sweep over many hardware points cannot grow a worker without limit.
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
-__all__ = ["BoundedCache"]
+__all__ = ["BoundedCache", "per_graph"]
+
+_PER_GRAPH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def per_graph(graph: Any, name: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per graph object and ``name``, kept while the graph lives.
+
+    A `workloads.LayerGraph` has no mutating methods (transformations return
+    new graphs), so facts of a graph, such as its tensor sizes or its digest,
+    hold for as long as the object does: a sweep simulating one graph on
+    thousands of accelerators derives them once.
+    """
+    facts = _PER_GRAPH.setdefault(graph, {})
+    if name not in facts:
+        facts[name] = compute()
+    return facts[name]
 
 
 class BoundedCache:

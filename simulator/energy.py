@@ -14,6 +14,7 @@ from __future__ import annotations
 from hwmodels import Accelerator
 from hwmodels.energy import (
     float_add_pj,
+    float_format_for_bits,
     float_mult_pj,
     int_add_pj,
     int_mult_pj,
@@ -30,16 +31,12 @@ from workloads.quant import QuantSpec, parse_format
 __all__ = ["price_layer"]
 
 _DYADIC_MULTIPLIER_BITS = 16
-_FLOAT_NAMES = {8: "fp8_e4m3", 16: "fp16", 32: "fp32"}
 
-
-def _float(bits: int) -> str:
-    return _FLOAT_NAMES.get(bits, "fp32")
 
 
 def _vector_op_pj(counts: LayerCounts, table) -> float:
     if counts.vector_floating:
-        return float_add_pj(_float(counts.vector_bits), table)
+        return float_add_pj(float_format_for_bits(counts.vector_bits), table)
     return int_add_pj(max(counts.vector_bits, 8), table)
 
 
@@ -48,7 +45,7 @@ def _quant_pj(q: QuantActions, spec: QuantSpec, accum: int, table) -> QuantOverh
     return QuantOverhead(
         requant_pj=q.requant_fp32 * (float_mult_pj("fp32", table) + float_add_pj("fp32", table))
         + q.requant_dyadic * (int_mult_pj(accum, _DYADIC_MULTIPLIER_BITS, table) + int_add_pj(accum, table)),
-        dequant_pj=q.dequant * float_mult_pj(_float(q.dequant_bits), table),
+        dequant_pj=q.dequant * float_mult_pj(float_format_for_bits(q.dequant_bits), table),
         zero_point_pj=q.zero_point_adds * int_add_pj(accum, table)
         + q.zero_point_mults * int_mult_pj(accum, 8, table),
         dynamic_range_pj=q.range_compares * int_add_pj(max(spec.inputs.bits, 8), table)
@@ -60,7 +57,7 @@ def _quant_pj(q: QuantActions, spec: QuantSpec, accum: int, table) -> QuantOverh
 def _float_mac_pj(w_fmt: str, a_fmt: str, accum_bits: int, table) -> float:
     """A float multiply in the wider of the two formats, plus an add at the accumulator's float width."""
     widest = max((w_fmt, a_fmt), key=lambda name: (parse_format(name).bits, name))
-    return float_mult_pj(widest, table) + float_add_pj(_float(accum_bits), table)
+    return float_mult_pj(widest, table) + float_add_pj(float_format_for_bits(accum_bits), table)
 
 
 def _mac_pj(counts: LayerCounts, acc: Accelerator, table) -> tuple[float, float]:
@@ -79,7 +76,9 @@ def _mac_pj(counts: LayerCounts, acc: Accelerator, table) -> tuple[float, float]
         executed = _float_mac_pj(plan.weight_format, plan.act_format, accum, table)
         ideal = _float_mac_pj(w_fmt.name, a_fmt.name, accum, table) if w_fmt.is_float and a_fmt.is_float else executed
     else:
-        executed = acc.mac_pj(plan.weight_bits, plan.act_bits, floating=False, engine=m.engine_index)
+        engine = acc.engines[m.engine_index]
+        padded = engine.padded_bits(plan.weight_bits, plan.act_bits, floating=False)
+        executed = mac_pj(*padded, engine.accum_bits, floating=False, table=table)
         ideal = mac_pj(w_fmt.bits, a_fmt.bits, accum, floating=False, table=table)
     macs = counts.layer.macs
     return macs * executed, macs * max(executed - ideal, 0.0)
@@ -87,7 +86,7 @@ def _mac_pj(counts: LayerCounts, acc: Accelerator, table) -> tuple[float, float]
 
 def price_layer(counts: LayerCounts, acc: Accelerator, view: HardwareView) -> tuple[EnergyBreakdown, QuantOverhead]:
     """Energy of one layer by component, and its quantization overhead by category."""
-    table = acc.scaled_energy
+    table = view.energy_table
     spec = counts.layer.quant or QuantSpec()
     mac, padding = _mac_pj(counts, acc, table)
     memory = {}

@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hwmodels import Accelerator
+from hwmodels.energy import EnergyTable
 from hwmodels.memory import Sharing
 
 __all__ = ["LevelView", "HardwareView", "hardware_view", "hardware_digest", "OPERANDS"]
@@ -51,6 +52,9 @@ class HardwareView:
     """Static energy of the whole chip per cycle (`hwmodels.Accelerator.leakage_pj`)."""
     signature: str = ""
     """Digest of the whole accelerator description: equal views read from equal hardware."""
+    energy_table: EnergyTable | None = field(default=None, compare=False, repr=False)
+    """The accelerator's energy table at its node (`Accelerator.scaled_energy`), read once; the
+    signature covers it, so it takes no part in comparing views."""
 
     def holding(self, operand: str) -> list[LevelView]:
         """Levels that store ``operand``, innermost first."""
@@ -119,6 +123,7 @@ def hardware_view(acc: Accelerator) -> HardwareView:
         dram_channels=acc.dram.channels,
         leakage_pj_per_cycle=acc.leakage_pj(1),
         signature=hardware_digest(acc),
+        energy_table=table,
     )
 
 

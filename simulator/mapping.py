@@ -181,38 +181,45 @@ def operand_widths(layer: Layer, accum_bits: int) -> OperandWidths:
     )
 
 
-def _tile_needs(table: Candidates, view: HardwareView) -> dict:
-    """Bits each buffer must hold for one tile of every candidate.
+def _tile_needs(table: Candidates, view: HardwareView) -> dict[str, tuple[np.ndarray, int]]:
+    """Bits each buffer must hold for one tile of every candidate, and the smallest such need.
 
     Weights and inputs land in their DRAM-facing levels. Partial sums
     accumulate at accumulator width in the innermost shared level holding
     outputs (TPU's accumulators); when that is not the DRAM-facing level, the
-    finished outputs also need a tile there at output width.
+    finished outputs also need a tile there at output width. The needs depend
+    on which levels hold what, not on their sizes, so they are kept on the
+    table per layout.
     """
-    need: dict[str, np.ndarray] = {}
-
-    def add(level_name: str, bits) -> None:
-        need[level_name] = need.get(level_name, 0) + bits
-
-    tiles = table.tiles
-    add(view.dram_facing("weights").name, tiles.weight_tile_bits)
-    add(view.dram_facing("inputs").name, tiles.input_tile_bits)
     psums, outer = view.array_facing("outputs"), view.dram_facing("outputs")
-    add(psums.name, tiles.output_tile_bits)
-    if psums is not outer:
-        add(outer.name, table.final_tile_bits)
-    return need
+    layout = (view.dram_facing("weights").name, view.dram_facing("inputs").name, psums.name,
+              None if psums is outer else outer.name)
+    found = table.needs.get(layout)
+    if found is not None:
+        return found
+    need: dict[str, np.ndarray] = {}
+    tiles = table.tiles
+    for level, bits in zip(layout, (tiles.weight_tile_bits, tiles.input_tile_bits, tiles.output_tile_bits,
+                                    table.final_tile_bits), strict=True):
+        if level is not None:
+            need[level] = need[level] + bits if level in need else bits
+    found = {level: (bits, int(np.min(bits))) for level, bits in need.items()}
+    table.needs[layout] = found
+    return found
 
 
-def _feasible(need: dict, view: HardwareView) -> tuple[np.ndarray, dict[str, int]]:
-    """Candidates whose tiles fit every buffer; and the smallest need per buffer."""
-    ok = True
-    smallest = {}
+def _feasible(need: dict[str, tuple[np.ndarray, int]], view: HardwareView) -> np.ndarray | None:
+    """Indices of the candidates whose tiles fit every buffer (None: all of them)."""
+    ok = None
     for level in view.levels:
         if level.name in need:
-            ok = ok & (need[level.name] <= level.capacity_bits)
-            smallest[level.name] = int(np.min(need[level.name]))
-    return np.asarray(ok), smallest
+            bits, smallest = need[level.name]
+            if smallest > level.capacity_bits:
+                return np.empty(0, dtype=np.int64)
+            if int(bits.max()) > level.capacity_bits:  # only then does this buffer rule anything out
+                fits = bits <= level.capacity_bits
+                ok = fits if ok is None else ok & fits
+    return None if ok is None else np.flatnonzero(ok)
 
 
 @dataclass(frozen=True)
@@ -248,6 +255,18 @@ class Candidates:
     """DRAM transfers that each wait the latency: a load and a store per tile, where there are any."""
     final_tile_bits: np.ndarray
     """One tile of finished outputs at output width (where they are staged outside the accumulators)."""
+    needs: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    """Buffer needs per memory layout (`_tile_needs`), filled on first use."""
+    compute: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    """Array cycles per cycles-per-MAC rate, and their minimum, filled on first use."""
+
+    def compute_cycles(self, cycles_per_mac: float) -> tuple[np.ndarray, float]:
+        """Whole array cycles of every candidate at ``cycles_per_mac`` per lane, and the smallest."""
+        found = self.compute.get(cycles_per_mac)
+        if found is None:
+            cycles = np.ceil(self.lane_cycles * cycles_per_mac)
+            found = self.compute[cycles_per_mac] = (cycles, float(cycles.min()))
+        return found
 
     @property
     def nbytes(self) -> int:
@@ -427,22 +446,25 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
     widths = operand_widths(layer, engine.accum_bits)
     table = candidate_table(nest, dataflow, engine.rows, wide, widths)
     tiles = table.tiles
-    ok, smallest = _feasible(_tile_needs(table, view), view)
-    idx = np.flatnonzero(ok)
+    needs = _tile_needs(table, view)
+    idx = _feasible(needs, view)
+    if idx is None:
+        idx = np.arange(len(table.count))
     if not len(idx):
-        level = next(lv for lv in view.levels if lv.name in smallest and smallest[lv.name] > lv.capacity_bits)
+        level = next(lv for lv in view.levels if lv.name in needs and needs[lv.name][1] > lv.capacity_bits)
         raise MappingError(
             layer.name,
             f"no tile fits buffer {level.name!r}: {level.capacity_bits // 8} usable bytes, "
-            f"the smallest tile needs {math.ceil(smallest[level.name] / 8)} bytes",
+            f"the smallest tile needs {math.ceil(needs[level.name][1] / 8)} bytes",
         )
-    compute = np.ceil(table.lane_cycles * plan.cycles_per_mac)
+    compute, fastest = table.compute_cycles(plan.cycles_per_mac)
     # The vector epilogue runs alongside; the layer is busy for whichever takes longer.
     epilogue = vector_cycles(layer, acc, epilogue_ops(layer), *vector_format(layer, engine.accum_bits))
+    busy = compute if epilogue <= fastest else np.maximum(compute, epilogue)
     reads = table.reads
     if dataflow is Dataflow.ROW_STATIONARY:
         reads = register_tiled_reads(nest, widths, view)
-    best = _select(table, reads, np.maximum(compute, epilogue), idx, widths, view, objective)
+    best = _select(table, reads, busy, idx, widths, view, objective)
     k, c, y = int(tiles.k[best]), int(tiles.c[best]), int(tiles.y[best])
     array_tile = tuple(int(d) for d in merge_temporal(nest, dataflow, k, c, y, tiles.order[best]))
     n = nest.instances

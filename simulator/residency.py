@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simulator.cache import per_graph
 from simulator.hardware_view import HardwareView, LevelView
 from workloads.footprint import operand_bits
 from workloads.graph import LayerGraph
@@ -55,12 +56,14 @@ def plan_residency(graph: LayerGraph, view: HardwareView, enabled: bool = True) 
     if not enabled or level is None:
         return plan
     budget, live, resident = level.capacity_bits // 2, {}, set()
+    outputs_bits = per_graph(graph, "outputs_bits", lambda: {
+        layer.name: operand_bits(layer).outputs_bits for layer in graph.layers()})
     waiting = {layer.name: len(graph.successors(layer.name)) for layer in graph.layers()}
     for layer in graph.layers():
         preds = graph.predecessors(layer.name)
-        sizes = {p: operand_bits(graph.layer(p)).outputs_bits for p in preds}
+        sizes = {p: outputs_bits[p] for p in preds}
         on_chip = sum(sizes[p] for p in preds if p in resident) / max(sum(sizes.values()), 1)
-        bits = operand_bits(layer).outputs_bits
+        bits = outputs_bits[layer.name]
         if layer.source_op in FREE_OPS:  # the same bytes under a new shape
             stays = bool(preds) and on_chip == 1.0 and waiting[layer.name] > 0
         else:
