@@ -208,18 +208,20 @@ def _tile_needs(table: Candidates, view: HardwareView) -> dict[str, tuple[np.nda
     return found
 
 
-def _feasible(need: dict[str, tuple[np.ndarray, int]], view: HardwareView) -> np.ndarray | None:
-    """Indices of the candidates whose tiles fit every buffer (None: all of them)."""
+def _feasible(need: dict[str, tuple[np.ndarray, int]], view: HardwareView) -> tuple[np.ndarray | None, str | None]:
+    """Which candidates' tiles fit every buffer (None: all of them); and a buffer none fits, if any."""
     ok = None
     for level in view.levels:
         if level.name in need:
             bits, smallest = need[level.name]
             if smallest > level.capacity_bits:
-                return np.empty(0, dtype=np.int64)
+                return np.zeros(len(bits), dtype=bool), level.name
             if int(bits.max()) > level.capacity_bits:  # only then does this buffer rule anything out
                 fits = bits <= level.capacity_bits
                 ok = fits if ok is None else ok & fits
-    return None if ok is None else np.flatnonzero(ok)
+                if not ok.any():
+                    return ok, level.name
+    return ok, None
 
 
 @dataclass(frozen=True)
@@ -318,17 +320,15 @@ def _latency(table: Candidates, busy: np.ndarray, idx: np.ndarray, view: Hardwar
                                 view.dram_bits_per_cycle, view.dram_latency_cycles))
 
 
-def _latency_bound(table: Candidates, busy: np.ndarray, idx: np.ndarray, view: HardwareView) -> np.ndarray:
-    """A lower bound of `_latency` for candidates ``idx``: the busy time, or every transfer back to back.
+def _latency_bound(table: Candidates, busy: np.ndarray, view: HardwareView) -> np.ndarray:
+    """A lower bound of `_latency` for every candidate: the busy time, or every transfer back to back.
 
     `tiling.layer_cycles` is the longest of three paths; the compute-bound one
     is at least the busy time, and the channel-bound one is exactly the
     transfers. Cheaper than the whole formula, it rules most candidates out.
     """
-    every = len(idx) == len(table.count)
-    bits, trips = (table.transfer_bits, table.transfer_trips) if every else (table.transfer_bits[idx],
-                                                                            table.transfer_trips[idx])
-    return np.maximum(busy if every else busy[idx], bits / view.dram_bits_per_cycle + trips * view.dram_latency_cycles)
+    return np.maximum(busy, table.transfer_bits / view.dram_bits_per_cycle
+                      + table.transfer_trips * view.dram_latency_cycles)
 
 
 def _energy(table: Candidates, reads: dict, idx: np.ndarray, latency: np.ndarray, widths: OperandWidths,
@@ -382,16 +382,20 @@ def register_tiled_reads(nest: LoopNest, widths: OperandWidths, view: HardwareVi
     }
 
 
-def _select(table: Candidates, reads: dict, busy: np.ndarray, idx: np.ndarray, widths: OperandWidths,
+def _select(table: Candidates, reads: dict, busy: np.ndarray, fits: np.ndarray | None, widths: OperandWidths,
             view: HardwareView, objective: Objective) -> int:
-    """The best of the feasible candidates ``idx``: the objective first, the other quantity on ties.
+    """The best of the candidates that fit (``fits``; None: all): the objective first, the other on ties.
 
     Ties that remain go to the lowest index (the first tile size and loop order generated).
     """
     if objective is Objective.LATENCY:
-        bound = _latency_bound(table, busy, idx, view)
-        ceiling = _latency(table, busy, idx[np.argmin(bound)][None], view)[0]
-        idx = idx[bound <= ceiling]  # only these can reach the best whole-cycle latency
+        bound = _latency_bound(table, busy, view)
+        if fits is not None:
+            bound = np.where(fits, bound, np.inf)
+        ceiling = _latency(table, busy, np.array([np.argmin(bound)]), view)[0]
+        idx = np.flatnonzero(bound <= ceiling)  # only these can reach the best whole-cycle latency
+    else:
+        idx = np.arange(len(table.count)) if fits is None else np.flatnonzero(fits)
     latency = _latency(table, busy, idx, view)
     if objective is Objective.LATENCY:
         tied = latency == latency.min()
@@ -447,15 +451,14 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
     table = candidate_table(nest, dataflow, engine.rows, wide, widths)
     tiles = table.tiles
     needs = _tile_needs(table, view)
-    idx = _feasible(needs, view)
-    if idx is None:
-        idx = np.arange(len(table.count))
-    if not len(idx):
-        level = next(lv for lv in view.levels if lv.name in needs and needs[lv.name][1] > lv.capacity_bits)
+    fits, full = _feasible(needs, view)
+    if full is not None:
+        level = next(lv for lv in view.levels if lv.name == full)
         raise MappingError(
             layer.name,
             f"no tile fits buffer {level.name!r}: {level.capacity_bits // 8} usable bytes, "
-            f"the smallest tile needs {math.ceil(needs[level.name][1] / 8)} bytes",
+            f"the smallest tile needs {math.ceil(needs[level.name][1] / 8)} bytes"
+            + ("" if needs[level.name][1] > level.capacity_bits else " alongside the tiles of the other buffers"),
         )
     compute, fastest = table.compute_cycles(plan.cycles_per_mac)
     # The vector epilogue runs alongside; the layer is busy for whichever takes longer.
@@ -464,7 +467,7 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
     reads = table.reads
     if dataflow is Dataflow.ROW_STATIONARY:
         reads = register_tiled_reads(nest, widths, view)
-    best = _select(table, reads, busy, idx, widths, view, objective)
+    best = _select(table, reads, busy, fits, widths, view, objective)
     k, c, y = int(tiles.k[best]), int(tiles.c[best]), int(tiles.y[best])
     array_tile = tuple(int(d) for d in merge_temporal(nest, dataflow, k, c, y, tiles.order[best]))
     n = nest.instances
