@@ -219,8 +219,8 @@ def _feasible(need: dict[str, tuple[np.ndarray, int]], view: HardwareView) -> tu
             if int(bits.max()) > level.capacity_bits:  # only then does this buffer rule anything out
                 fits = bits <= level.capacity_bits
                 ok = fits if ok is None else ok & fits
-                if not ok.any():
-                    return ok, level.name
+    # The all-ones tile needs the least of every buffer, so when each buffer fits its smallest need,
+    # some candidate fits them all.
     return ok, None
 
 
@@ -457,8 +457,7 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
         raise MappingError(
             layer.name,
             f"no tile fits buffer {level.name!r}: {level.capacity_bits // 8} usable bytes, "
-            f"the smallest tile needs {math.ceil(needs[level.name][1] / 8)} bytes"
-            + ("" if needs[level.name][1] > level.capacity_bits else " alongside the tiles of the other buffers"),
+            f"the smallest tile needs {math.ceil(needs[level.name][1] / 8)} bytes",
         )
     compute, fastest = table.compute_cycles(plan.cycles_per_mac)
     # The vector epilogue runs alongside; the layer is busy for whichever takes longer.
