@@ -19,7 +19,7 @@ from simulator.cache import BoundedCache
 from simulator.cost import LayerCounts, mac_layer_counts, vector_layer_counts
 from simulator.errors import MappingError
 from simulator.hardware_view import HardwareView, hardware_view
-from simulator.mapping import Objective, map_layer, mapping_key
+from simulator.mapping import LayerKey, Objective, map_layer
 from simulator.residency import Residency, unified_level
 from simulator.results import LayerCost
 from workloads.layers import Layer
@@ -52,8 +52,10 @@ def _local_view(view: HardwareView, res: Residency) -> HardwareView:
 
 
 def layer_choices(layer: Layer, acc: Accelerator, view: HardwareView, objective: Objective,
-                  res: Residency) -> tuple[LayerCounts, ...]:
+                  res: Residency, key: LayerKey | None = None) -> tuple[LayerCounts, ...]:
     """Counts of ``layer`` on every unit that can run it (cached; see the module docstring).
+
+    ``key`` is the layer's `LayerKey` when the caller has it already (a graph's are made once).
 
     Raises
     ------
@@ -61,11 +63,12 @@ def layer_choices(layer: Layer, acc: Accelerator, view: HardwareView, objective:
         No engine can run the layer's formats, or no tile fits.
     """
     here = _local_view(view, res)
-    key = (mapping_key(layer), here, objective, res)
-    found = _COUNTS.get(key)
+    key = key or LayerKey(layer)
+    cache_key = (key, here, objective, res)
+    found = _COUNTS.get(cache_key)
     if found is None:
-        found = _count(layer, acc, here, objective, res)
-        _COUNTS.put(key, found)
+        found = _count(layer, acc, here, objective, res, key)
+        _COUNTS.put(cache_key, found)
     if found[0].layer.name == layer.name:
         return found
     return tuple(dataclasses.replace(c, layer=layer, mapping=c.mapping and dataclasses.replace(
@@ -73,13 +76,13 @@ def layer_choices(layer: Layer, acc: Accelerator, view: HardwareView, objective:
 
 
 def _count(layer: Layer, acc: Accelerator, view: HardwareView, objective: Objective,
-           res: Residency) -> tuple[LayerCounts, ...]:
+           res: Residency, key: LayerKey) -> tuple[LayerCounts, ...]:
     if not layer.is_mac:
         return (vector_layer_counts(layer, acc, view, res),)
     found, errors = [], []
     for index in range(len(acc.engines)):
         try:
-            found.append(mac_layer_counts(layer, map_layer(layer, acc, view, index, objective), acc, view, res))
+            found.append(mac_layer_counts(layer, map_layer(layer, acc, view, index, objective, key), acc, view, res))
         except MappingError as exc:  # this engine cannot run it; another may
             errors.append(exc)
     if not found:

@@ -43,7 +43,7 @@ from workloads.quant import FormatKind, NumberFormat, parse_format
 
 __all__ = [
     "Objective", "PrecisionPlan", "LayerMapping", "Candidates", "loop_nest", "operand_widths", "plan_precision",
-    "candidate_table", "mapping_key", "register_tiled_reads", "map_layer", "clear_caches",
+    "candidate_table", "mapping_key", "LayerKey", "register_tiled_reads", "map_layer", "clear_caches",
 ]
 
 
@@ -410,7 +410,7 @@ def _select(table: Candidates, reads: dict, busy: np.ndarray, fits: np.ndarray |
 
 def map_layer(
     layer: Layer, acc: Accelerator, view: HardwareView, engine_index: int = 0,
-    objective: Objective = Objective.LATENCY,
+    objective: Objective = Objective.LATENCY, key: LayerKey | None = None,
 ) -> LayerMapping:
     """Map a MAC layer onto engine ``engine_index``: precision, fold and the best feasible tile.
 
@@ -419,17 +419,19 @@ def map_layer(
     ``view.signature``; the usable capacities in ``view``; the engine; the
     objective), so a layer's mapping never depends on what was mapped before it.
 
+    ``key`` is the layer's `LayerKey` when the caller has it already.
+
     Raises
     ------
     MappingError
         Unsupported formats, or no tile fits a buffer (the message names the
         buffer and the smallest size that would work).
     """
-    key = (mapping_key(layer), view, engine_index, objective)
-    found = _MAPPINGS.get(key)
+    cache_key = (key or LayerKey(layer), view, engine_index, objective)
+    found = _MAPPINGS.get(cache_key)
     if found is None:
         found = _map_layer(layer, acc, view, engine_index, objective)
-        _MAPPINGS.put(key, found)
+        _MAPPINGS.put(cache_key, found)
     return found if found.layer == layer.name else dataclasses.replace(found, layer=layer.name)
 
 
@@ -438,6 +440,22 @@ def mapping_key(layer: Layer) -> Layer:
     if layer.name == "-" and layer.weight_tensor is None:
         return layer
     return layer.model_copy(update={"name": "-", "weight_tensor": None})
+
+
+class LayerKey:
+    """A layer as the caches see it (`mapping_key`), hashed once: the hash of a layer walks its formats."""
+
+    __slots__ = ("layer", "_hash")
+
+    def __init__(self, layer: Layer):
+        self.layer = mapping_key(layer)
+        self._hash = hash(self.layer)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LayerKey) and self._hash == other._hash and self.layer == other.layer
 
 
 def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index: int,

@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hwmodels import Accelerator
+from simulator.cache import per_graph
 from simulator.cost import LayerCounts
 from simulator.hardware_view import HardwareView
 from simulator.layer_cost import chip_peak, layer_choices
-from simulator.mapping import Objective
+from simulator.mapping import LayerKey, Objective
 from simulator.residency import Residency
 from workloads.graph import LayerGraph
 
@@ -67,7 +68,8 @@ class Schedule:
 def engine_choices(graph: LayerGraph, acc: Accelerator, view: HardwareView, objective: Objective,
                    residency: dict[str, Residency]) -> dict[str, tuple[LayerCounts, ...]]:
     """Counts of every layer on every unit that can run it (`simulator.layer_cost.layer_choices`)."""
-    return {layer.name: layer_choices(layer, acc, view, objective, residency[layer.name])
+    keys = per_graph(graph, "layer_keys", lambda: {layer.name: LayerKey(layer) for layer in graph.layers()})
+    return {layer.name: layer_choices(layer, acc, view, objective, residency[layer.name], keys[layer.name])
             for layer in graph.layers()}
 
 
