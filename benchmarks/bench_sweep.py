@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import copy
 import itertools
+import resource
 import statistics
 import sys
 import time
@@ -53,21 +54,22 @@ def _init() -> None:
     _GRAPH = apply_quant(load_workload("resnet50"), "w8a8")
 
 
-def evaluate(point: dict) -> tuple[int, float]:
-    """Latency (cycles) and energy (pJ) of ResNet-50 at w8a8 on one design point."""
+def evaluate(point: dict) -> tuple[int, float, float]:
+    """Latency (cycles) and energy (pJ) of ResNet-50 at w8a8 on one design point; the worker's peak RSS (MiB)."""
     from hwmodels import parse_hardware
     from simulator import SimOptions, simulate
 
     result = simulate(_GRAPH, parse_hardware(point), SimOptions(keep_layers=False))
-    return result.totals.cycles, result.totals.energy_pj
+    return result.totals.cycles, result.totals.energy_pj, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(points: list[dict], workers: int) -> float:
-    """Seconds to evaluate ``points`` on a fresh pool of ``workers`` processes (start-up included)."""
+def run(points: list[dict], workers: int) -> tuple[float, float]:
+    """Seconds to evaluate ``points`` on a fresh pool of ``workers`` processes (start-up included), and the
+    largest worker's peak RSS in MiB."""
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers, initializer=_init) as pool:
-        list(pool.map(evaluate, points, chunksize=max(1, len(points) // len(ARRAYS))))
-    return time.perf_counter() - start
+        done = list(pool.map(evaluate, points, chunksize=max(1, len(points) // len(ARRAYS))))
+    return time.perf_counter() - start, max(rss for _, _, rss in done)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,12 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     points = design_points()
-    times = [run(points, args.workers) for _ in range(args.repeat)]
-    median = statistics.median(times)
+    runs = [run(points, args.workers) for _ in range(args.repeat)]
+    median = statistics.median(seconds for seconds, _ in runs)
     print(f"{len(points)} ResNet-50 design points ({len(BANDWIDTHS_GB_PER_S)} DRAM bandwidths x "
           f"{len(BUFFER_SCALES)} buffer sizes x {len(ARRAYS)} array shapes) on {args.workers} processes")
     print(f"median {median:.2f} s over {args.repeat} runs (pool start-up included): "
-          f"{len(points) / median:.1f} points/s")
+          f"{len(points) / median:.1f} points/s; worker peak RSS {max(rss for _, rss in runs):.0f} MiB")
     return 0
 
 
