@@ -136,14 +136,12 @@ def layer_cost(layer: Layer, acc: Accelerator, quant: QuantSpec | str | None = N
         layer = layer.with_quant(spec)
     choices = layer_choices(layer, acc, view, context.objective, context.residency)
     if context.engine is not None:
-        choices = tuple(c for c in choices if c.engine == context.engine) or _no_engine(layer, context.engine)
+        choices = tuple(c for c in choices if c.engine == context.engine)
+        if not choices:
+            raise MappingError(layer.name, f"engine {context.engine!r} cannot run this layer")
     best = min(choices, key=lambda c: c.cycles)
     result = layer_result(best, acc, view, peak_macs_per_cycle=chip_peak(choices))
     return LayerCost.model_validate({k: v for k, v in result.__dict__.items() if k != "start_cycle"})
-
-
-def _no_engine(layer: Layer, engine: str):
-    raise MappingError(layer.name, f"engine {engine!r} cannot run this layer")
 
 
 def clear_caches() -> None:

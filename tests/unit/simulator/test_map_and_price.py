@@ -57,3 +57,28 @@ def test_one_dataflow_vocabulary():
     assert tiling.Dataflow is hwmodels.Dataflow
     assert map_graph(apply_quant(load_workload("resnet18"), "w8a8"), load_hardware("eyeriss")).counts[0] \
         .mapping.dataflow is hwmodels.Dataflow.ROW_STATIONARY
+
+
+def test_layer_cost_on_a_named_engine_that_cannot_run_it():
+    from simulator import LayerContext, MappingError, layer_cost
+    from workloads import Layer
+
+    with pytest.raises(MappingError) as info:
+        layer_cost(Layer(name="fc", op="gemm", p=4, c=8, k=8), load_hardware("edge-npu"), "w8a8",
+                   LayerContext(engine="nope"))
+    assert str(info.value) == "layer 'fc': engine 'nope' cannot run this layer"
+
+
+def test_a_graph_costs_the_same_on_a_fresh_object_and_after_a_sweep(graph):
+    # Facts derived once per graph object (sizes, keys, digest) must not leak between graphs.
+    from simulator import clear_caches
+
+    small = load_hardware("edge-npu")
+    for scale in (1, 2, 4):
+        data = small.model_dump()
+        data["memory"][2]["size_bytes"] *= scale
+        simulate(graph, type(small).model_validate(data))
+    warm = simulate(graph, small)
+    clear_caches()
+    fresh = simulate(apply_quant(load_workload("resnet18"), "w8a8"), small)
+    assert warm.model_dump() == fresh.model_dump()
