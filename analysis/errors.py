@@ -1,0 +1,46 @@
+"""Errors raised by the analysis layer: sensitivities, cost tables, searches and rankings.
+
+Hierarchy::
+
+    ValueError
+     └── AnalysisError      an analysis cannot run on the inputs it was given (a graph
+                            without weights, a bad calibration or trace file, an unknown
+                            layer or candidate, an impossible budget)
+
+Like the workload errors, an `AnalysisError` carries the place it comes from
+(``source``: a file with its line, a layer, a command-line option) and builds
+its one-line message in ``__str__`` so the CLI prints it as is (exit code 2).
+It pickles, so it crosses process boundaries in parallel sweeps.
+"""
+
+from __future__ import annotations
+
+__all__ = ["AnalysisError"]
+
+
+class AnalysisError(ValueError):
+    """An analysis could not run on its inputs.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, phrased so that the user knows what to change.
+    source : str, optional
+        Where: a file (``traces.csv:3``), a layer, or an option (``--candidates``).
+
+    Examples
+    --------
+    >>> str(AnalysisError("column 'trace': 'abc' is not a number", "traces.csv:3"))
+    "traces.csv:3: column 'trace': 'abc' is not a number"
+    """
+
+    def __init__(self, message: str, source: str | None = None) -> None:
+        super().__init__(message, source)
+        self.message = message
+        self.source = source
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.source))
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}" if self.source else self.message
