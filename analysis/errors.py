@@ -6,6 +6,11 @@ Hierarchy::
      └── AnalysisError      an analysis cannot run on the inputs it was given (a graph
                             without weights, a bad calibration or trace file, an unknown
                             layer or candidate, an impossible budget)
+          ├── BudgetError   a --budget text cannot be read or names no cost column
+          ├── CostTableError  a user cost table (CSV) has a missing column, a bad value or
+          │                 contradictory rows
+          └── SearchError   per-layer candidates contradict each other (tied layers
+                            without a common format, a pin that is no candidate)
 
 Like the workload errors, an `AnalysisError` carries the place it comes from
 (``source``: a file with its line, a layer, a command-line option) and builds
@@ -15,7 +20,7 @@ It pickles, so it crosses process boundaries in parallel sweeps.
 
 from __future__ import annotations
 
-__all__ = ["AnalysisError"]
+__all__ = ["AnalysisError", "BudgetError", "CostTableError", "SearchError"]
 
 
 class AnalysisError(ValueError):
@@ -44,3 +49,15 @@ class AnalysisError(ValueError):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.message}" if self.source else self.message
+
+
+class BudgetError(AnalysisError):
+    """A budget such as ``latency=2.5ms`` cannot be parsed or names no cost column."""
+
+
+class CostTableError(AnalysisError):
+    """A user cost table has a missing column, a bad value or contradictory rows."""
+
+
+class SearchError(AnalysisError):
+    """Per-layer candidates contradict each other: tied layers without a common format, a bad pin."""
