@@ -16,16 +16,17 @@ plan is re-checked in floating point against the budgets; one that HiGHS
 accepted within its own feasibility tolerance but that exceeds a budget is cut
 off and the program solved again.
 
-**Ties between plans** are broken by a second exact solve: among the plans of
-least total sensitivity, the one of least total of the first budget's metric
-(no budgets: the first cost metric). Plans equal on both are told apart by
-HiGHS, the same way for the same input. (Breaking further ties on every
-budget's metric, one solve each, tripled the time on a ResNet-50-sized
-problem for ties that only identical layers produce.) Two totals within 1e-9
-of the row's scale count as equal; a budget is met when its total is at most
-``limit + 1e-9 x scale`` (scale: the larger of the limit and the largest total
-possible), so a ``1.0x`` budget admits the plan it was taken from despite
-rounding.
+**Ties between plans**: among the plans of least total sensitivity, the one
+of least total of the first budget's metric (no budgets: the first cost
+metric). When the Pareto set is built, its point of least metric among those
+of least sensitivity is that plan whenever it meets the other budgets too, and
+is taken as is (so ``best`` is one of ``pareto``); otherwise a second exact
+solve minimizes the metric with sensitivity capped at its optimum. Plans equal
+on both are told apart by the Pareto set's rule or by HiGHS, the same way for
+the same input. Two totals within 1e-9 of the row's scale count as equal; a
+budget is met when its total is at most ``limit + 1e-9 x scale`` (scale: the
+larger of the limit and the largest total possible), so a ``1.0x`` budget
+admits the plan it was taken from despite rounding.
 
 HiGHS 1.12 (in scipy 1.17) prints a leftover debug line from C++ straight to
 the process's stdout now and then (ERGO-Code/HiGHS#2783), which would corrupt
@@ -173,17 +174,31 @@ def _solve(values: Sequence[np.ndarray], rows) -> tuple[int, ...] | None:
     raise RuntimeError(f"HiGHS kept returning plans past a budget ({_MAX_CUTS} cuts)")
 
 
-def _lexicographic(groups: Sequence[OptionGroup], keys: Sequence[str], budgets: Sequence[Budget]):
-    """The plan minimizing ``keys`` in order within ``budgets``; None when infeasible."""
+def _meets(solution: Solution, rows) -> bool:
+    return all(solution.totals[metric] <= limit + slack for metric, limit, slack in rows)
+
+
+def _best(groups: Sequence[OptionGroup], names: Sequence[str], budgets: Sequence[Budget],
+          front: Sequence[Solution]) -> Solution | None:
+    """Least sensitivity within ``budgets``, ties to the least first budget metric; None when infeasible."""
     rows = [(_column(groups, b.metric), b.limit) for b in budgets]
-    choice = None
-    for key in keys:
-        values = _column(groups, key)
-        choice = _solve(values, rows)
-        if choice is None:
-            return None
-        rows.append((values, _total(values, choice)))
-    return choice
+    sensitivity = _column(groups, "sensitivity")
+    choice = _solve(sensitivity, rows)
+    if choice is None:
+        return None
+    least = _total(sensitivity, choice)
+    cap = least + _slack(sensitivity, least)
+    # The front point of least metric within the cap beats every plan within the cap on that metric,
+    # so if it meets the budgets it is the answer, exactly, and ``best`` is one of ``pareto``.
+    candidate = next((p for p in front if p.totals["sensitivity"] <= cap), None)
+    checks = [(b.metric, b.limit, _slack(values, b.limit)) for b, (values, _) in zip(budgets, rows, strict=True)]
+    if candidate is not None and _meets(candidate, checks):
+        return candidate
+    key = budgets[0].metric if budgets else next(iter(groups[0].costs), None)
+    if key is not None:
+        rows.append((sensitivity, least))
+        choice = _solve(_column(groups, key), rows) or choice
+    return _solutions(groups, names, np.asarray([choice]))[0]
 
 
 def _solutions(groups: Sequence[OptionGroup], layers: Sequence[str], choices: np.ndarray) -> list[Solution]:
@@ -306,9 +321,7 @@ def search(layers: Sequence[LayerOptions], budgets: Sequence[Budget], *, pareto:
     for budget in budgets:
         _check_metric(layers, budget.metric)
     names = [layer.layer for layer in layers]
-    tie_break = [budgets[0].metric] if budgets else list(groups[0].costs)[:1]
-    choice = _lexicographic(groups, ["sensitivity", *tie_break], budgets)
-    best = None if choice is None else _solutions(groups, names, np.asarray([choice]))[0]
     front = _front(groups, names, budgets[0].metric) if pareto and budgets else []
+    best = _best(groups, names, budgets, front)
     return SearchResult(best=best, reason="" if best else _unmet(groups, budgets), budgets=list(budgets),
                         pareto=front, solver=SOLVER)
