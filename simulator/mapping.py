@@ -281,14 +281,16 @@ _CANDIDATES = BoundedCache(max_bytes=1 << 30)
 _MAPPINGS = BoundedCache(max_entries=8192)
 
 
-def candidate_table(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, widths: OperandWidths) -> Candidates:
-    """Every candidate tile of ``nest`` on a ``rows x wide`` array, with its shape-only costs (cached)."""
-    key = (nest, dataflow, rows, wide, widths)
+def candidate_table(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, widths: OperandWidths,
+                    lanes: int = 1) -> Candidates:
+    """Every candidate tile of ``nest`` on a ``rows x wide`` array of ``lanes`` lanes per PE, with its
+    shape-only costs (cached)."""
+    key = (nest, dataflow, rows, wide, widths, lanes)
     found = _CANDIDATES.get(key)
     if found is not None:
         return found
     tiles = evaluate_tiles(nest, widths, spatial_units(nest, dataflow, rows, wide))
-    lane_cycles, reads = array_costs(nest, dataflow, rows, wide, tiles)
+    lane_cycles, reads = array_costs(nest, dataflow, rows, wide, tiles, lanes)
     n = nest.instances
     final_bits = nest.k * nest.y * nest.q * widths.output_bits
     spill = np.maximum(tiles.dram_output_bits - final_bits, 0) * n
@@ -466,7 +468,7 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
     dataflow = engine.dataflow
     wide = engine.cols * plan.lanes
     widths = operand_widths(layer, engine.accum_bits)
-    table = candidate_table(nest, dataflow, engine.rows, wide, widths)
+    table = candidate_table(nest, dataflow, engine.rows, wide, widths, plan.lanes)
     tiles = table.tiles
     needs = _tile_needs(table, view)
     fits, full = _feasible(needs, view)

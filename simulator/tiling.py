@@ -140,11 +140,26 @@ def placement(nest: LoopNest, dataflow: Dataflow, k, c, y) -> tuple:
     return nest.r * c, y * k, nest.q * nest.s
 
 
-def systolic_cycles_array(sr, sc, t, rows: int, cols: int) -> np.ndarray:
-    """`systolic_cycles` over arrays of mappings."""
+def systolic_cycles_array(sr, sc, t, rows: int, cols: int, lanes: int = 1) -> np.ndarray:
+    """`systolic_cycles` over arrays of mappings, on ``cols`` effective columns of ``lanes`` lanes per PE.
+
+    A precision-scalable PE (Bit Fusion's fused unit at low bits, a subword
+    int4 PE) computes ``lanes`` columns' worth of MACs side by side, so the
+    effective width ``cols`` decides the folds, while the pipeline that fills
+    and drains is the physical one: ``cols / lanes`` PEs across (``ceil(S_C /
+    lanes)`` when the mapping fits).
+
+    Examples
+    --------
+    >>> int(systolic_cycles_array(8, 8, 16, rows=8, cols=8))            # SCALE-Sim: 2*8 + 8 + 16 - 2
+    38
+    >>> int(systolic_cycles_array(8, 16, 16, rows=8, cols=16, lanes=2))  # 8 PEs across, 2 lanes each
+    38
+    """
     sr, sc, t = np.asarray(sr), np.asarray(sc), np.asarray(t)
-    folded = (2 * rows + cols + t - 2) * -(-sr // rows) * -(-sc // cols)
-    return np.where((sr <= rows) & (sc <= cols), 2 * sr + sc + t - 2, folded)
+    physical = cols // lanes
+    folded = (2 * rows + physical + t - 2) * -(-sr // rows) * -(-sc // cols)
+    return np.where((sr <= rows) & (sc <= cols), 2 * sr + -(-sc // lanes) + t - 2, folded)
 
 
 def over_tiles(nest: LoopNest, k, c, y, per_tile) -> np.ndarray | tuple:
@@ -197,15 +212,16 @@ def merge_temporal(nest: LoopNest, dataflow: Dataflow, k, c, y, order) -> tuple:
     return k, c, y
 
 
-def tile_compute_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, y) -> np.ndarray:
+def tile_compute_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, y,
+                        lanes: int = 1) -> np.ndarray:
     """Array cycles of all instances at one MAC per PE lane, tile by tile (fill and drain per tile).
 
-    ``cols`` is the effective width (columns x lanes). A tile smaller than the
-    array leaves PEs idle; a tile of one output row on a weight-stationary array
-    streams for one cycle per fold: the mapper sees that cost.
+    ``cols`` is the effective width (columns x ``lanes``). A tile smaller than
+    the array leaves PEs idle; a tile of one output row on a weight-stationary
+    array streams for one cycle per fold: the mapper sees that cost.
     """
     def per_tile(kt, ct, yt):
-        return systolic_cycles_array(*placement(nest, dataflow, kt, ct, yt), rows, cols)
+        return systolic_cycles_array(*placement(nest, dataflow, kt, ct, yt), rows, cols, lanes)
 
     return nest.instances * np.asarray(over_tiles(nest, k, c, y, per_tile))
 
@@ -233,7 +249,8 @@ def stream_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c
     return nest.instances * np.asarray(over_tiles(nest, k, c, y, per_tile))
 
 
-def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles: TileCost) -> tuple:
+def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles: TileCost,
+                lanes: int = 1) -> tuple:
     """Lane cycles and array reads of every candidate, shapes evaluated once per loop order class.
 
     Candidates come in runs of ``tiles.orders_per_shape`` loop orders per (k, c, y); the array's cost
@@ -242,7 +259,7 @@ def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles:
     """
     runs = tiles.orders_per_shape
     k, c, y = tiles.k[::runs], tiles.c[::runs], tiles.y[::runs]
-    plain = (tile_compute_cycles(nest, dataflow, rows, cols, k, c, y),
+    plain = (tile_compute_cycles(nest, dataflow, rows, cols, k, c, y, lanes),
              tile_array_reads(nest, dataflow, rows, cols, k, c, y))
     temporal = _TEMPORAL_LOOP[dataflow]
     if temporal is None:
@@ -250,7 +267,7 @@ def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles:
     else:
         full = merge_temporal(nest, dataflow, k, c, y, np.full(len(k), LOOP_ORDERS.index(
             next(order for order in LOOP_ORDERS if order[-1] == temporal))))
-        merged = (tile_compute_cycles(nest, dataflow, rows, cols, *full),
+        merged = (tile_compute_cycles(nest, dataflow, rows, cols, *full, lanes),
                   tile_array_reads(nest, dataflow, rows, cols, *full))
         use_merged = _INNERMOST[tiles.order] == temporal
     shape = np.arange(len(tiles.k)) // runs

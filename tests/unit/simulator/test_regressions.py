@@ -96,17 +96,19 @@ def test_output_buffer_port_cycles_are_reported():
     #   Array: w4a4 fuses 4 MACs per unit (16 bricks / (2 x 2) bricks per 4x4 MAC), so the 16 x 32
     #   array is 16 rows x 128 columns wide. Weight stationary: S_R = 64 x 3 x 3 = 576 -> 36 row
     #   folds, S_C = 64 filters in one column fold, T = 16 x 56 x 56 = 50,176 outputs per filter.
-    #   SCALE-Sim (arXiv:1811.02883): 36 x (2 x 16 + 128 + 50,176 - 2) = 1,812,024 compute cycles.
+    #   SCALE-Sim (arXiv:1811.02883): folded, 36 x (2 x 16 + C + 50,176 - 2) compute cycles, where
+    #   the pipeline C is the array's 32 physical units (a unit's 4 lanes sit side by side, they
+    #   add no stage): 36 x 50,238 = 1,808,568.
     #   Output buffer: every row fold writes a 32-bit partial sum of each of the
     #   16 x 64 x 56 x 56 = 3,211,264 outputs: 36 x 3,211,264 x 32 = 3,699,376,128 bits, at the
-    #   obuf's 128 B/cycle write port = 3,612,672 cycles, 1,800,648 past the array.
-    # bc082aa reported cycles 3,970,678 = compute 1,812,024 + stall 358,006, leaving those
-    # 1,800,648 port cycles to no cause.
+    #   obuf's 128 B/cycle write port = 3,612,672 cycles, 1,804,104 past the array.
+    # bc082aa reported cycles 3,970,678 = compute 1,812,024 + stall 358,006 (its pipeline counted
+    # 128 lane-columns), leaving the port's 1,800,648 cycles past its array to no cause.
     result = qcosim.simulate("resnet18", "bitfusion", "w4a4", params={"batch": 16})
     layer = next(r for r in result.layers if r.name == "layer1.0.conv1")
     assert layer.cycles == 3_970_678
-    assert layer.compute_cycles == 36 * (2 * 16 + 128 + 50_176 - 2) == 1_812_024
-    assert layer.stall_cycles == 1_800_648 + 358_006
+    assert layer.compute_cycles == 36 * (2 * 16 + 32 + 50_176 - 2) == 1_808_568
+    assert layer.stall_cycles == 1_804_104 + 358_006
     assert layer.cycles == layer.compute_cycles + layer.stall_cycles  # no vector epilogue past the array
 
     obuf = next(t for t in layer.traffic if t.level == "obuf")
@@ -120,7 +122,7 @@ def test_output_buffer_port_cycles_are_reported():
     )
     assert acc.level("obuf").write_bytes_per_cycle == 128  # 32 columns x 32-bit accumulators
     assert busiest == 3_699_376_128 // 1024 == 3_612_672
-    assert layer.breakdown.buffer_port_cycles == busiest - layer.compute_cycles == 1_800_648
+    assert layer.breakdown.buffer_port_cycles == busiest - layer.compute_cycles == 1_804_104
     assert layer.breakdown.dram_stall_cycles == layer.cycles - busiest == 358_006
 
 
