@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from analysis.errors import AnalysisError
 from hwmodels import Accelerator, load_hardware
 from hwmodels.errors import ConfigError
 from simulator import MappingError, Objective, SimOptions, SimResult
@@ -21,7 +22,7 @@ __all__ = [
     "parse_fidelity", "parse_objective", "write_trace", "demo_lines",
 ]
 
-USER_ERRORS: tuple[type[Exception], ...] = (WorkloadError, ConfigError, MappingError)
+USER_ERRORS: tuple[type[Exception], ...] = (WorkloadError, ConfigError, MappingError, AnalysisError)
 """Errors caused by the user's input; the CLI prints them as one line with exit code 2."""
 
 DEMO_MODEL = "resnet50"

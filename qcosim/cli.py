@@ -133,6 +133,15 @@ def _mount_hardware() -> None:
 _mount_hardware()
 
 
+def _mount_precision() -> None:
+    from qcosim.cli_search import mount
+
+    mount(app)
+
+
+_mount_precision()
+
+
 def _is_user_error(exc: Exception) -> bool:
     """An error caused by the user's input; imports the library, which a handler that raised has loaded."""
     from qcosim.api import USER_ERRORS

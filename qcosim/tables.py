@@ -142,3 +142,80 @@ def comparison_lines(base, low) -> list[str]:
         f"{_mj(a.energy.dram_pj)} -> {_mj(b.energy.dram_pj)}; quantization overhead "
         f"{_mj(b.energy.quant_pj)} (requantization {_mj(b.quant_overhead.requant_pj)}).",
     ]
+
+
+def _db(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def sensitivity_table(result) -> Table:
+    """Per layer and candidate: weight MSE and SQNR, output SQNR and top-1 agreement where measured."""
+    table = Table(title=f"sensitivity ({result.proxy}): {result.description}")
+    for header in ("layer", "candidate", "weight MSE", "weight SQNR dB", "rel. error", "output SQNR dB",
+                   "top-1 agree", "value"):
+        table.add_column(header, justify="left" if header in ("layer", "candidate") else "right")
+    for row in result.rows:
+        table.add_row(row.layer, row.candidate, "-" if row.weight_mse is None else f"{row.weight_mse:.3g}",
+                      _db(row.weight_sqnr_db), "-" if row.relative_error is None else f"{row.relative_error:.3g}",
+                      _db(row.output_sqnr_db), "-" if row.top1_agreement is None else f"{row.top1_agreement:.0%}",
+                      f"{row.value:.4g}")
+    return table
+
+
+def _budget_lines(result) -> list[str]:
+    totals = result.best.totals
+    lines = ["search totals (sum over layers): " + ", ".join(f"{k} {v:,.4g}" for k, v in totals.items())]
+    for budget in result.budgets:
+        lines.append(f"  budget {budget.text}: {budget.metric} {totals[budget.metric]:,.4g} <= {budget.limit:,.4g}")
+    return lines
+
+
+def _plan_rows(report) -> Table:
+    """Per searched layer (more than one option): the chosen format, its costs and sensitivity."""
+    result = report.result
+    chosen = {row.layer: next(o for o in row.options if o.quant == result.best.assignment[row.layer])
+              for row in report.layers if len(row.options) > 1}
+    metrics = list(next(iter(chosen.values())).costs) if chosen else []
+    table = Table(title=f"best plan under {', '.join(b.text for b in result.budgets) or 'no budget'} "
+                        f"({result.solver})")
+    for header in ("layer", "format", *metrics, "sensitivity"):
+        table.add_column(header, justify="left" if header in ("layer", "format") else "right")
+    for name, option in chosen.items():
+        table.add_row(name, option.quant, *(f"{option.costs[m]:,.4g}" for m in metrics), f"{option.sensitivity:.4g}")
+    return table
+
+
+def search_table(report) -> list:
+    """The best plan per searched layer, its totals against the budgets, the simulation and the Pareto set."""
+    result = report.result
+    if result.best is None:
+        budgets = ", ".join(b.text for b in result.budgets) or "none"
+        return [f"[bold]no plan meets the budgets ({budgets})[/]: {result.reason}"]
+    lines: list = [_plan_rows(report), *_budget_lines(result)]
+    if report.simulated is not None:
+        s = report.simulated
+        lines.append(f"simulated end to end: latency {s.latency_ms:.4g} ms, energy {s.energy_uj:.4g} uJ, "
+                     f"weights {binary_bytes(s.size_bytes)}, sensitivity {s.sensitivity:.4g}")
+    lines.append(f"sensitivity proxy: {report.proxy}")
+    if result.pareto:
+        front = Table(title=f"Pareto set ({len(result.pareto)} plans): sensitivity vs "
+                            f"{result.budgets[0].metric if result.budgets else 'cost'}")
+        for header in ("#", *result.pareto[0].totals):
+            front.add_column(header, justify="right")
+        for i, point in enumerate(result.pareto, 1):
+            front.add_row(str(i), *(f"{v:,.4g}" for v in point.totals.values()))
+        lines.append(front)
+    return lines
+
+
+def ranking_table(ranking) -> Table:
+    """Plans best first by the objective, with the accuracy proxy beside each."""
+    unmet = "".join(f"\nno searched plan for {text}" for text in ranking.unmet)
+    table = Table(title=f"{ranking.workload} on {ranking.hardware}, ranked by {ranking.objective}",
+                  caption=f"sensitivity: {ranking.proxy}{unmet}")
+    for header in ("#", "plan", "kind", "latency ms", "energy uJ", "EDP uJ*ms", "weights", "sensitivity"):
+        table.add_column(header, justify="left" if header in ("plan", "kind") else "right")
+    for i, p in enumerate(ranking.plans, 1):
+        table.add_row(str(i), p.label, p.kind, f"{p.latency_ms:.4g}", f"{p.energy_uj:.4g}", f"{p.edp_uj_ms:.4g}",
+                      binary_bytes(p.size_bytes), f"{p.sensitivity:.4g}")
+    return table

@@ -36,10 +36,16 @@ def test_readme_opens_with_the_two_commands():
     ]
 
 
+@pytest.fixture(scope="module")
+def tour_dir(tmp_path_factory):
+    """One working directory for the whole tour: a command reads what an earlier one wrote (out/plan.yaml)."""
+    return tmp_path_factory.mktemp("tour")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("argv", _tour_commands(), ids=" ".join)
-def test_tour_command_runs(argv, tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)  # outputs such as out/llama.json land here, not in the repo
+def test_tour_command_runs(argv, tour_dir, monkeypatch, capsys):
+    monkeypatch.chdir(tour_dir)  # outputs such as out/llama.json land here, not in the repo
     argv = [str(ROOT / a) if a.startswith("examples/") else a for a in argv]
     with pytest.raises(SystemExit) as info:
         main(argv)

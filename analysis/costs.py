@@ -1,0 +1,153 @@
+"""Per-layer costs of every candidate format from the simulator: the table a precision search chooses from.
+
+The cost sheet of a mixed-precision plan: for each MAC layer and each
+candidate (``w8a8``, ``w4a8`` …), what the layer costs on the accelerator
+(latency, energy, weight bytes, bit operations) and in accuracy (the
+sensitivity proxy). Layers are costed one at a time with `simulator.layer_cost`
+(cached: each distinct layer shape and format is simulated once), in the
+residency context the uniform policy of that candidate gives them, so the sum
+over layers approximates the end-to-end figures; the chosen plan is then
+simulated end to end and both are reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from analysis.errors import AnalysisError
+from analysis.search import LayerOptions, Option
+from hwmodels import Accelerator
+from simulator import LayerContext, MappingError, SimOptions, hardware_view, layer_cost, plan_residency
+from workloads.graph import LayerGraph
+from workloads.policy import QuantPolicy, apply_quant, parse_spec
+from workloads.summary import summarize
+
+__all__ = ["highest_precision", "searchable_layers", "tied_layers", "cost_table", "searched_policy", "METRICS"]
+
+METRICS = ("latency_ms", "energy_uj", "size_bytes", "bops")
+"""The cost columns a simulated table has, with their units."""
+
+
+def highest_precision(candidates: Sequence[str]) -> str:
+    """The candidate with the most weight bits, then the most activation bits (the reference plan).
+
+    Examples
+    --------
+    >>> highest_precision(["w4a8", "w8a8", "w2a8"])
+    'w8a8'
+    """
+    if not candidates:
+        raise AnalysisError("at least one candidate is needed", "--candidates")
+
+    def bits(candidate: str) -> tuple[float, float]:
+        spec = parse_spec(candidate)[0]
+        if spec is None:
+            raise AnalysisError(f"{candidate!r} is not a format a layer can take", "--candidates")
+        return spec.weights.bits, spec.inputs.bits
+
+    return max(candidates, key=bits)
+
+
+def searchable_layers(graph: LayerGraph) -> list[str]:
+    """MAC layers with static weights, in execution order: the layers a precision search chooses for."""
+    return [layer.name for layer in graph.layers() if layer.is_mac and layer.has_static_weights]
+
+
+def tied_layers(graph: LayerGraph, searchable: Sequence[str]) -> dict[str, str]:
+    """Layers that must share a format: the MAC producers of one residual add (HAWQ-V3's rule).
+
+    A residual add sums two tensors; its producers (ResNet's last conv of a
+    block and its downsample) take one format so the add sees one scale.
+    """
+    chosen, ties = set(searchable), {}
+    for layer in graph.layers():
+        if layer.op.value != "elementwise":
+            continue
+        producers = [p for p in graph.predecessors(layer.name) if p in chosen]
+        if len(producers) < 2:
+            continue
+        groups = [ties[p] for p in producers if p in ties]
+        group = groups[0] if groups else layer.name
+        for name, old in list(ties.items()):  # merge groups that now meet at this add
+            if old in groups:
+                ties[name] = group
+        ties.update(dict.fromkeys(producers, group))
+    return ties
+
+
+def _layer_costs(graph: LayerGraph, acc: Accelerator, candidate: str, layers: Sequence[str],
+                 options: SimOptions) -> dict[str, dict[str, float] | None]:
+    """Cost metrics of ``layers`` when the whole graph runs at ``candidate`` (None: cannot run it)."""
+    quantized = apply_quant(graph, candidate)
+    residency = plan_residency(quantized, hardware_view(acc), options.keep_activations_on_chip)
+    rows = {row.name: row for row in summarize(quantized).layers}
+    costs: dict[str, dict[str, float] | None] = {}
+    for name in layers:
+        layer = quantized.layer(name)
+        try:
+            cost = layer_cost(layer, acc, None, LayerContext(residency=residency[name], objective=options.objective))
+        except MappingError:
+            costs[name] = None
+            continue
+        costs[name] = {"latency_ms": cost.cycles / acc.clock_hz * 1e3, "energy_uj": cost.energy_pj * 1e-6,
+                       "size_bytes": float(rows[name].weight_bytes), "bops": float(rows[name].bops)}
+    return costs
+
+
+def cost_table(graph: LayerGraph, acc: Accelerator, candidates: Sequence[str],
+               sensitivity, *, options: SimOptions = SimOptions(),
+               pin_first_last: bool = True) -> list[LayerOptions]:
+    """Every layer with its candidates' costs on ``acc`` and their sensitivities, in execution order.
+
+    Searchable layers (`searchable_layers`) get one option per candidate they
+    can run; every other layer (vector work, matmuls of two activations) one
+    option at the highest-precision candidate, which the plan's default gives
+    it, with zero sensitivity: so totals and budgets cover the whole network.
+
+    Parameters
+    ----------
+    graph : LayerGraph
+        The network (its own annotations are replaced by each candidate).
+    acc : Accelerator
+        The hardware the costs come from.
+    candidates : sequence of str
+        Policy shorthands each layer may take.
+    sensitivity : Sensitivity
+        ``sensitivity.value(layer, candidate)`` for every searchable layer (`analysis.sensitivity`).
+    options : SimOptions
+        Mapper objective and on-chip residency.
+    pin_first_last : bool
+        Keep the first and last searchable layers at the highest-precision candidate.
+
+    Raises
+    ------
+    AnalysisError
+        A layer can run none of the candidates on ``acc``.
+    """
+    layers = searchable_layers(graph)
+    top = highest_precision(candidates)
+    everything = [layer.name for layer in graph.layers()]
+    per_candidate = {c: _layer_costs(graph, acc, c, layers if c != top else everything, options)
+                     for c in dict.fromkeys(candidates)}
+    ties = tied_layers(graph, layers)
+    pinned = {layers[0], layers[-1]} if pin_first_last and layers else set()
+    table = []
+    for name in everything:
+        if name not in layers:  # runs at the default whatever is chosen
+            fixed = per_candidate[top][name]
+            if fixed is None:
+                raise AnalysisError(f"layer {name!r} cannot run {top} on {acc.name!r}")
+            table.append(LayerOptions(layer=name, options=[Option(quant=top, costs=fixed, sensitivity=0.0)]))
+            continue
+        choices = [Option(quant=c, costs=per_candidate[c][name], sensitivity=sensitivity.value(name, c))
+                   for c in per_candidate if per_candidate[c][name] is not None]
+        if not choices:
+            raise AnalysisError(f"layer {name!r} can run none of {', '.join(candidates)} on {acc.name!r}")
+        pin = top if name in pinned and any(o.quant == top for o in choices) else None
+        table.append(LayerOptions(layer=name, options=choices, tie=ties.get(name), pinned=pin))
+    return table
+
+
+def searched_policy(assignment: dict[str, str], default: str) -> QuantPolicy:
+    """The policy of a searched plan: ``default`` everywhere, each layer the search moved off it at its format."""
+    return QuantPolicy(default=default, layers={name: q for name, q in assignment.items() if q != default})
