@@ -1,0 +1,72 @@
+"""Simulating sweep points: the work a worker does, with its caches kept warm between batches.
+
+A worker process loads each network once (`functools.lru_cache` over the
+workload and policy), validates each accelerator description, simulates with
+a totals-only result and reduces it to plain numbers. A point the hardware
+cannot run comes back as a failed `PointResult` with its one-line reason,
+never as an exception that would stop the sweep.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Sequence
+
+from analysis.points import PointResult, SweepPoint
+from hwmodels import area_breakdown_mm2, parse_hardware
+from hwmodels.errors import ConfigError
+from hwmodels.memory import Sharing
+from simulator import MappingError, SimOptions, SimulationError, simulate
+from workloads.errors import WorkloadError
+from workloads.io import load_workload
+from workloads.policy import apply_quant, load_policy
+from workloads.summary import summarize
+
+__all__ = ["evaluate_point", "evaluate_batch", "POINT_ERRORS"]
+
+POINT_ERRORS = (WorkloadError, ConfigError, MappingError, SimulationError)
+"""Errors that fail one point (recorded with their message), not the sweep."""
+
+
+@functools.lru_cache(maxsize=64)
+def _graph(workload: str, params_json: str, policy: str):
+    """The annotated graph and its weight bytes, once per process (a sweep reuses a few of them)."""
+    params = json.loads(params_json)
+    shapes = params.pop("input_shapes", None)
+    graph = apply_quant(load_workload(workload, params=params or None, input_shapes=shapes), load_policy(policy))
+    return graph, summarize(graph).totals.weight_bytes
+
+
+def _sram_bytes(acc) -> float:
+    """On-chip storage of every memory level over all its copies (per-PE levels in every PE)."""
+    pes = sum(engine.pes for engine in acc.engines)
+    return float(sum(level.size_bytes * level.instances * (pes if level.sharing is Sharing.PER_PE else 1)
+                     for level in acc.memory))
+
+
+def evaluate_point(point: SweepPoint) -> PointResult:
+    """Simulate one point (analytical unless its options say otherwise) into plain metrics."""
+    start = time.perf_counter()
+    try:
+        graph, weight_bytes = _graph(point.workload, json.dumps(point.params, sort_keys=True), point.policy)
+        acc = parse_hardware(point.hardware, source=f"point {point.key}")
+        options = SimOptions(**{"keep_layers": False, **point.options})
+        totals = simulate(graph, acc, options).totals
+    except POINT_ERRORS as exc:
+        return PointResult(key=point.key, status="failed", error=str(exc), seconds=time.perf_counter() - start)
+    metrics = {
+        "latency_s": totals.latency_s, "cycles": float(totals.cycles), "energy_pj": totals.energy_pj,
+        "edp_js": totals.latency_s * totals.energy_pj * 1e-12, "dram_bytes": totals.dram_bytes,
+        "macs": float(totals.macs), "utilization": totals.utilization,
+        "area_mm2": sum(area_breakdown_mm2(acc).values()),
+        "sram_bytes": _sram_bytes(acc),
+        "leakage_mw": acc.leakage_mw, "weight_bytes": float(weight_bytes),
+    }
+    return PointResult(key=point.key, status="ok", metrics=metrics, seconds=time.perf_counter() - start)
+
+
+def evaluate_batch(points: Sequence[SweepPoint]) -> list[PointResult]:
+    """Evaluate ``points`` in order (one task of an executor: many points, warm caches)."""
+    return [evaluate_point(point) for point in points]

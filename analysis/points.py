@@ -1,0 +1,72 @@
+"""One design point of a sweep, and what simulating it gave: the unit of work and of storage.
+
+A sweep is a list of `SweepPoint`s (a network, a policy, a full accelerator
+description and the options), each identified by a digest of everything that
+decides its result, and each evaluated into a `PointResult` of plain numbers
+that the store keeps and the Pareto analysis reads.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import json
+from typing import Any, Literal
+
+from pydantic import Field
+
+from vocabulary.model import FrozenModel
+
+__all__ = ["SweepPoint", "PointResult", "METRICS", "qcosim_version"]
+
+METRICS = ("latency_s", "cycles", "energy_pj", "edp_js", "dram_bytes", "macs", "utilization", "area_mm2",
+           "sram_bytes", "leakage_mw", "weight_bytes")
+"""What every successful point records, with units in the names (`analysis.evaluate`)."""
+
+
+@functools.cache
+def qcosim_version() -> str:
+    """The installed qcosim version (part of every point key: a new model is a new result)."""
+    try:
+        return importlib.metadata.version("qcosim")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class SweepPoint(FrozenModel):
+    """Everything that decides one simulation of a sweep."""
+
+    workload: str
+    """Zoo name, ONNX file or layer-list file."""
+    params: dict[str, Any] = Field(default_factory=dict)
+    """Zoo parameters (``batch``, ``seq_len`` …) or ONNX input shapes under ``input_shapes``."""
+    policy: str
+    """Quantization policy: a shorthand or a policy file."""
+    hardware: dict[str, Any]
+    """The whole accelerator description (as `hwmodels.parse_hardware` reads it)."""
+    values: dict[str, Any] = Field(default_factory=dict)
+    """The swept values that made this point (dotted path -> value), for the store's columns."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """`simulator.SimOptions` fields (fidelity, objective …)."""
+
+    @property
+    def key(self) -> str:
+        """SHA-256 prefix of workload, parameters, policy, hardware, options and the qcosim version."""
+        payload = [self.workload, self.params, self.policy, self.hardware, self.options, qcosim_version()]
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+class PointResult(FrozenModel):
+    """What one point gave: its metrics, or the one-line reason it could not run."""
+
+    key: str
+    """`SweepPoint.key`."""
+    status: Literal["ok", "failed"]
+    """``failed``: the hardware cannot run the policy, a file is bad … (``error`` says why)."""
+    error: str = ""
+    """One-line reason of a failure."""
+    metrics: dict[str, float] = Field(default_factory=dict)
+    """`METRICS` of a successful point."""
+    seconds: float = 0.0
+    """Wall time the evaluation took."""
