@@ -1,12 +1,15 @@
-"""Non-dominated fronts of two objectives, both minimized, over plain arrays.
+"""Non-dominated fronts, all objectives minimized, over plain arrays.
 
 The trade-off curve a designer reads off a shmoo plot: of all the points, the
-ones no other point beats on both axes. `front_indices` filters points;
-`min_sum_front` builds the exact front of sums when each of several groups
-contributes one of its options (a multiple-choice knapsack), by merging one
-group at a time and pruning dominated partial sums, which never lose a
-non-dominated total: a completion of a dominated partial sum is dominated by
-the same completion of the partial sum that dominates it.
+ones no other point beats on every axis. `front_indices` filters points on two
+objectives; `pareto_ranks` peels any number of objectives into fronts (rank 0
+is the Pareto front, rank 1 what is left once it is removed …) and
+`knee_index` picks the front's balanced point; `min_sum_front` builds the
+exact front of sums when each of several groups contributes one of its
+options (a multiple-choice knapsack), by merging one group at a time and
+pruning dominated partial sums, which never lose a non-dominated total: a
+completion of a dominated partial sum is dominated by the same completion of
+the partial sum that dominates it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["SumFront", "front_indices", "min_sum_front"]
+__all__ = ["SumFront", "front_indices", "pareto_ranks", "knee_index", "min_sum_front"]
 
 
 def front_indices(first: ArrayLike, second: ArrayLike) -> np.ndarray:
@@ -43,6 +46,82 @@ def _skyline(first_sorted: np.ndarray) -> np.ndarray:
     if len(first_sorted) > 1:
         keep[1:] = first_sorted[1:] < np.minimum.accumulate(first_sorted)[:-1]
     return keep
+
+
+def _dominance(values: np.ndarray, block: int = 256) -> np.ndarray:
+    """``d[i, j]``: row ``i`` dominates row ``j`` (no worse in every objective, better in one)."""
+    n = len(values)
+    d = np.zeros((n, n), bool)
+    for start in range(0, n, block):  # blocks bound the block x n x k comparison in memory
+        rows = values[start:start + block, None, :]
+        d[start:start + block] = (np.all(rows <= values[None], axis=2) & np.any(rows < values[None], axis=2))
+    return d
+
+
+FULL_RANKS_LIMIT = 20_000
+"""Beyond this many points only the front is found (rank 0) and every other point gets rank 1, since full
+ranking holds a points x points matrix (400 MB at the limit)."""
+
+
+def pareto_ranks(values: ArrayLike) -> np.ndarray:
+    """Front rank of every point (0: non-dominated, 1: non-dominated once rank 0 is removed …).
+
+    All objectives are minimized (negate one to maximize it); rows with a NaN
+    get rank -1. Deb's non-dominated sort: each point's count of dominators,
+    peeled front by front (Deb et al., NSGA-II, IEEE TEC 2002).
+
+    Parameters
+    ----------
+    values : array of shape (points, objectives)
+
+    Examples
+    --------
+    >>> pareto_ranks([[1, 4], [2, 2], [3, 3], [4, 1], [4, 4]]).tolist()
+    [0, 0, 1, 0, 2]
+    """
+    values = np.asarray(values, float)
+    ranks = np.full(len(values), -1, dtype=np.int64)
+    valid = np.flatnonzero(~np.isnan(values).any(axis=1))
+    if len(valid) > FULL_RANKS_LIMIT:
+        ranks[valid] = np.where(_dominated_by_any(values[valid]), 1, 0)
+        return ranks
+    d = _dominance(values[valid])
+    count = d.sum(axis=0)
+    current, rank = np.flatnonzero(count == 0), 0
+    while len(current):
+        ranks[valid[current]] = rank
+        count[current] = -1
+        count -= d[current].sum(axis=0)
+        current, rank = np.flatnonzero(count == 0), rank + 1
+    return ranks
+
+
+def _dominated_by_any(values: np.ndarray, block: int = 256) -> np.ndarray:
+    """Mask of rows some other row dominates, without holding the whole dominance matrix."""
+    out = np.zeros(len(values), bool)
+    for start in range(0, len(values), block):
+        rows = values[start:start + block, None, :]
+        out[start:start + block] = np.any(
+            np.all(values[None] <= rows, axis=2) & np.any(values[None] < rows, axis=2), axis=1)
+    return out
+
+
+def knee_index(values: ArrayLike) -> int:
+    """The balanced point of a front: nearest to the ideal corner once every objective is scaled to [0, 1].
+
+    Each objective is normalized over the given points (min -> 0, max -> 1; a
+    constant objective contributes nothing) and the point with the smallest
+    Euclidean distance to the all-zero corner is the knee (ties: the first).
+
+    Examples
+    --------
+    >>> knee_index([[1.0, 10.0], [2.0, 2.0], [10.0, 1.0]])
+    1
+    """
+    values = np.asarray(values, float)
+    low, span = values.min(axis=0), np.ptp(values, axis=0)
+    scaled = np.divide(values - low, span, out=np.zeros_like(values), where=span > 0)
+    return int(np.argmin(np.sqrt((scaled ** 2).sum(axis=1))))
 
 
 class SumFront(NamedTuple):
