@@ -9,8 +9,10 @@ Hierarchy::
           ├── BudgetError   a --budget text cannot be read or names no cost column
           ├── CostTableError  a user cost table (CSV) has a missing column, a bad value or
           │                 contradictory rows
-          └── SearchError   per-layer candidates contradict each other (tied layers
-                            without a common format, a pin that is no candidate)
+          ├── SearchError   per-layer candidates contradict each other (tied layers
+          │                 without a common format, a pin that is no candidate)
+          └── SweepError    a sweep spec cannot be expanded: a bad field, dotted path,
+                            value or constraint, or a hardware sample that does not validate
 
 Like the workload errors, an `AnalysisError` carries the place it comes from
 (``source``: a file with its line, a layer, a command-line option) and builds
@@ -20,7 +22,7 @@ It pickles, so it crosses process boundaries in parallel sweeps.
 
 from __future__ import annotations
 
-__all__ = ["AnalysisError", "BudgetError", "CostTableError", "SearchError"]
+__all__ = ["AnalysisError", "BudgetError", "CostTableError", "SearchError", "SweepError"]
 
 
 class AnalysisError(ValueError):
@@ -61,3 +63,7 @@ class CostTableError(AnalysisError):
 
 class SearchError(AnalysisError):
     """Per-layer candidates contradict each other: tied layers without a common format, a bad pin."""
+
+
+class SweepError(AnalysisError):
+    """A sweep spec is unusable: ``sweep.yaml: hardware.vary['engines[0].rowz']: no such field``."""
