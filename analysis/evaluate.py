@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from analysis.points import PointResult, SweepPoint
 from hwmodels import area_breakdown_mm2, parse_hardware
 from hwmodels.errors import ConfigError
-from hwmodels.memory import Sharing
 from simulator import MappingError, SimOptions, SimulationError, simulate
 from workloads.errors import WorkloadError
 from workloads.io import load_workload
@@ -39,13 +38,6 @@ def _graph(workload: str, params_json: str, policy: str):
     return graph, summarize(graph).totals.weight_bytes
 
 
-def _sram_bytes(acc) -> float:
-    """On-chip storage of every memory level over all its copies (per-PE levels in every PE)."""
-    pes = sum(engine.pes for engine in acc.engines)
-    return float(sum(level.size_bytes * level.instances * (pes if level.sharing is Sharing.PER_PE else 1)
-                     for level in acc.memory))
-
-
 def evaluate_point(point: SweepPoint) -> PointResult:
     """Simulate one point (analytical unless its options say otherwise) into plain metrics."""
     start = time.perf_counter()
@@ -61,7 +53,7 @@ def evaluate_point(point: SweepPoint) -> PointResult:
         "edp_js": totals.latency_s * totals.energy_pj * 1e-12, "dram_bytes": totals.dram_bytes,
         "macs": float(totals.macs), "utilization": totals.utilization,
         "area_mm2": sum(area_breakdown_mm2(acc).values()),
-        "sram_bytes": _sram_bytes(acc),
+        "sram_bytes": float(acc.onchip_bytes),
         "leakage_mw": acc.leakage_mw, "weight_bytes": float(weight_bytes),
     }
     return PointResult(key=point.key, status="ok", metrics=metrics, seconds=time.perf_counter() - start)

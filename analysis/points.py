@@ -12,6 +12,7 @@ import functools
 import hashlib
 import importlib.metadata
 import json
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
@@ -52,9 +53,28 @@ class SweepPoint(FrozenModel):
 
     @property
     def key(self) -> str:
-        """SHA-256 prefix of workload, parameters, policy, hardware, options and the qcosim version."""
-        payload = [self.workload, self.params, self.policy, self.hardware, self.options, qcosim_version()]
+        """SHA-256 prefix of workload, parameters, policy, hardware, options and the qcosim version.
+
+        A workload or policy given as a file enters by its content, not its
+        path: the same files elsewhere give the same key, and an edited file a new one.
+        """
+        payload = [_identity(self.workload), self.params, _identity(self.policy), self.hardware, self.options,
+                   qcosim_version()]
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def _identity(name: str) -> str:
+    """A zoo name or shorthand as is; an existing file as the digest of its bytes."""
+    path = Path(name)
+    if not path.is_file():
+        return name
+    stat = path.stat()
+    return _file_digest(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_digest(path: str, mtime_ns: int, size: int) -> str:
+    return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 class PointResult(FrozenModel):
