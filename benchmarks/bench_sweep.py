@@ -1,89 +1,74 @@
-"""Design points per second: ResNet-50 over DRAM bandwidth x buffer sizes x array shapes, on worker processes.
+"""Design points per second of a ResNet-50 hardware sweep, on local processes and on a Dask LocalCluster.
 
-A benchmark, not a test (machines here are shared and noisy). Each point is a
-new accelerator (validated from a dict, as a sweep would build it) simulated
-analytically with a totals-only result. Points go to ``--workers`` processes
-in batches, so each worker keeps its per-process caches warm: the shape-only
-candidate tables are shared by every point with the same array shape.
+A benchmark, not a test (machines here are shared and noisy). The sweep is the
+real machinery (`qcosim sweep`): a spec of 20 DRAM bandwidths x 20 buffer sizes x
+4 array shapes of edge-npu (1,600 points, w8a8), expanded, evaluated in batches by
+2 worker processes or by a 2-worker Dask LocalCluster on loopback, and written
+to a fresh results store as batches finish. Times include expanding the spec,
+starting the workers and writing the store; the store's size per point is
+reported too.
 
-Run: ``.venv/bin/python benchmarks/bench_sweep.py [--workers 2] [--repeat 3]``
+Run: ``.venv/bin/python benchmarks/bench_sweep.py [--repeat 3] [--workers 2]``
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import itertools
-import resource
 import statistics
 import sys
-import time
-from concurrent.futures import ProcessPoolExecutor
+import tempfile
+from pathlib import Path
 
 import yaml
 
-BANDWIDTHS_GB_PER_S = (4, 6, 8, 12, 17, 24, 34, 48, 68, 96)
-BUFFER_SCALES = (0.25, 0.375, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6)
-ARRAYS = ((16, 16), (32, 32), (64, 64), (32, 64))
-_GRAPH = None
+BANDWIDTHS_GB_PER_S = [round(4 * 1.2 ** i, 2) for i in range(20)]      # 4 to 128 GB/s
+BUFFER_SCALES = [round(0.25 * 1.18 ** i, 4) for i in range(20)]       # a quarter to 5x the preset's buffers
+ARRAYS = [(16, 16), (32, 32), (64, 64), (32, 64)]
+ACT_SRAM_BYTES, WEIGHT_SRAM_BYTES = 262144, 524288  # edge-npu's memory[2] and memory[3]
 
 
-def design_points(preset: str = "edge-npu") -> list[dict]:
-    """The grid: every (bandwidth, buffer scale, array shape) variant of ``preset`` as a config dict."""
-    from hwmodels.io import PRESET_DIR
-
-    base = yaml.safe_load((PRESET_DIR / f"{preset}.yaml").read_text())
-    points = []
-    # Array shape varies slowest, so a batch of consecutive points shares candidate tables (a worker's
-    # cache stays warm: the shape-only work is done once per array shape and layer, not per point).
-    for (rows, cols), bandwidth, scale in itertools.product(ARRAYS, BANDWIDTHS_GB_PER_S, BUFFER_SCALES):
-        point = copy.deepcopy(base)
-        point["dram"]["bandwidth_gb_per_s"] = bandwidth
-        for level in point["memory"]:
-            if level.get("sharing") != "per_pe":
-                level["size_bytes"] = int(level["size_bytes"] * scale)
-        point["engines"][0].update(rows=rows, cols=cols)
-        points.append(point)
-    return points
-
-
-def _init() -> None:
-    global _GRAPH
-    from workloads import apply_quant, load_workload
-
-    _GRAPH = apply_quant(load_workload("resnet50"), "w8a8")
+def spec_text() -> str:
+    """The 1,600-point sweep spec (array shape and the two buffers each linked)."""
+    spec = {
+        "schema_version": "1", "name": "bench-resnet50-edge-npu",
+        "workloads": [{"name": "resnet50"}], "policies": ["w8a8"],
+        "hardware": {
+            "base": "edge-npu",
+            "vary": {
+                "engines[0].rows": [r for r, _ in ARRAYS], "engines[0].cols": [c for _, c in ARRAYS],
+                "dram.bandwidth_gb_per_s": BANDWIDTHS_GB_PER_S,
+                "memory[2].size_bytes": [int(ACT_SRAM_BYTES * s) for s in BUFFER_SCALES],
+                "memory[3].size_bytes": [int(WEIGHT_SRAM_BYTES * s) for s in BUFFER_SCALES],
+            },
+            "link": [["engines[0].rows", "engines[0].cols"], ["memory[2].size_bytes", "memory[3].size_bytes"]],
+        },
+        "sampling": {"method": "grid"},
+    }
+    return yaml.safe_dump(spec, sort_keys=False)
 
 
-def evaluate(point: dict) -> tuple[int, float, float]:
-    """Latency (cycles) and energy (pJ) of ResNet-50 at w8a8 on one design point; the worker's peak RSS (MiB)."""
-    from hwmodels import parse_hardware
-    from simulator import SimOptions, simulate
+def run_once(executor: str, workers: int) -> tuple[float, int, float]:
+    """(points per second, points, store bytes per point) of one sweep into a fresh directory."""
+    from analysis.runner import run_sweep
 
-    result = simulate(_GRAPH, parse_hardware(point), SimOptions(keep_layers=False))
-    return result.totals.cycles, result.totals.energy_pj, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def run(points: list[dict], workers: int) -> tuple[float, float]:
-    """Seconds to evaluate ``points`` on a fresh pool of ``workers`` processes (start-up included), and the
-    largest worker's peak RSS in MiB."""
-    start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init) as pool:
-        done = list(pool.map(evaluate, points, chunksize=max(1, len(points) // len(ARRAYS))))
-    return time.perf_counter() - start, max(rss for _, _, rss in done)
+    with tempfile.TemporaryDirectory() as folder:
+        spec = Path(folder) / "spec.yaml"
+        spec.write_text(spec_text())
+        summary = run_sweep(spec, Path(folder) / "out", executor=executor, workers=workers)
+        size = Path(summary.store).stat().st_size
+    return summary.points / summary.seconds, summary.points, size / summary.points
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
-    points = design_points()
-    runs = [run(points, args.workers) for _ in range(args.repeat)]
-    median = statistics.median(seconds for seconds, _ in runs)
-    print(f"{len(points)} ResNet-50 design points ({len(BANDWIDTHS_GB_PER_S)} DRAM bandwidths x "
-          f"{len(BUFFER_SCALES)} buffer sizes x {len(ARRAYS)} array shapes) on {args.workers} processes")
-    print(f"median {median:.2f} s over {args.repeat} runs (pool start-up included): "
-          f"{len(points) / median:.1f} points/s; worker peak RSS {max(rss for _, rss in runs):.0f} MiB")
+    for executor in ("local", "dask"):
+        runs = [run_once(executor, args.workers) for _ in range(args.repeat)]
+        rate = statistics.median(r[0] for r in runs)
+        print(f"{executor:6} {args.workers} workers: {runs[0][1]} ResNet-50 points, median {rate:6.1f} points/s "
+              f"over {args.repeat} runs (start-up and store included); store {runs[0][2] / 1024:.2f} KiB a point")
     return 0
 
 

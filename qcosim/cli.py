@@ -134,9 +134,11 @@ _mount_hardware()
 
 
 def _mount_precision() -> None:
-    from qcosim.cli_search import mount
+    from qcosim.cli_search import mount as mount_search
+    from qcosim.cli_sweep import mount as mount_sweep
 
-    mount(app)
+    mount_search(app)
+    mount_sweep(app)
 
 
 _mount_precision()

@@ -219,3 +219,50 @@ def ranking_table(ranking) -> Table:
         table.add_row(str(i), p.label, p.kind, f"{p.latency_ms:.4g}", f"{p.energy_uj:.4g}", f"{p.edp_uj_ms:.4g}",
                       binary_bytes(p.size_bytes), f"{p.sensitivity:.4g}")
     return table
+
+
+def _value(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def front_table(front) -> Table:
+    """The front's points, best first by the first objective, the knee marked."""
+    table = Table(title=f"Pareto front over {', '.join(front.objectives)} ({len([p for p in front.points if p.rank == 0])} "
+                        f"of {front.considered} points; {front.failed} failed)")
+    columns = sorted({path for p in front.points for path in p.values})
+    for header in ("rank", "workload", "policy", *columns, *front.metrics, ""):
+        table.add_column(header, justify="left" if header in ("workload", "policy", "") else "right")
+    for p in front.points:
+        table.add_row(str(p.rank), p.workload, p.policy, *(str(p.values.get(c, "")) for c in columns),
+                      *(_value(v) for v in p.objectives.values()), "knee" if p.key == front.knee else "")
+    return table
+
+
+def front_csv(front) -> str:
+    """One CSV row per point of the front: key, rank, workload, policy, swept values, objectives, knee."""
+    import csv
+    import io
+
+    columns = sorted({path for p in front.points for path in p.values})
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["key", "rank", "workload", "policy", *columns, *front.metrics, "knee"])
+    for p in front.points:
+        writer.writerow([p.key, p.rank, p.workload, p.policy, *(p.values.get(c, "") for c in columns),
+                         *p.objectives.values(), int(p.key == front.knee)])
+    return out.getvalue()
+
+
+def group_rankings_table(groups, by: str, objective: str, top: int) -> Table:
+    """Per group, its best ``top`` members by ``objective``."""
+    from analysis.fronts import OBJECTIVES
+
+    metric = OBJECTIVES[objective][0]
+    member = "hardware configuration" if by == "policy" else "policy"
+    table = Table(title=f"best {member} per {'policy' if by == 'policy' else 'hardware configuration'}, by {objective}")
+    for header in ("group", "#", member, metric):
+        table.add_column(header, justify="right" if header in ("#", metric) else "left")
+    for group in groups:
+        for i, (label, value) in enumerate(group.members[:top], 1):
+            table.add_row(group.group if i == 1 else "", str(i), label, _value(value))
+    return table

@@ -38,7 +38,7 @@ from simulator.results import (
 from workloads.graph import LayerGraph
 from workloads.quant import QuantSpec
 
-__all__ = ["LayerLine", "cycle_breakdown", "layer_line", "layer_result", "share_leakage", "critical_path", "totals_of", "provenance",
+__all__ = ["LayerLine", "cycle_breakdown", "layer_line", "layer_result", "leakage_share", "critical_path", "totals_of", "provenance",
            "assemble"]
 
 
@@ -136,20 +136,23 @@ def layer_result(counts: LayerCounts, acc: Accelerator, view: HardwareView, *, p
     return _result(counts, line, view)
 
 
-def share_leakage(lines: list[LayerLine], end_cycle: int, view: HardwareView) -> list[LayerLine]:
-    """Leakage is the chip's, over the whole run: scale each layer's share to add up to it.
+def leakage_share(lines: list[LayerLine], end_cycle: int, view: HardwareView) -> float:
+    """Leakage is the chip's, over the whole run: the factor that scales each layer's share to add up to it.
 
     A layer is first charged the chip's leakage over its own cycles; when
     layers overlap (several engines) or leave gaps, those shares would not
     count the run's nanoseconds exactly once, so they are scaled to the
-    leakage over ``end_cycle``.
+    leakage over ``end_cycle`` (1.0 when nothing leaks).
     """
     charged = sum(line.energy.leakage_pj for line in lines)
-    if not charged:
-        return lines
-    factor = view.leakage_pj(end_cycle) / charged
-    return [dataclasses.replace(line, energy=line.energy.model_copy(
-        update={"leakage_pj": line.energy.leakage_pj * factor})) for line in lines]
+    return view.leakage_pj(end_cycle) / charged if charged else 1.0
+
+
+def _shared(line: LayerLine, factor: float) -> LayerLine:
+    if factor == 1.0:
+        return line
+    return dataclasses.replace(line, energy=line.energy.model_copy(
+        update={"leakage_pj": line.energy.leakage_pj * factor}))
 
 
 def critical_path(lines: list[LayerLine], predecessors: dict[str, tuple[str, ...]]) -> tuple[list[LayerLine], int]:
@@ -186,8 +189,11 @@ def critical_path(lines: list[LayerLine], predecessors: dict[str, tuple[str, ...
 
 
 def totals_of(lines: list[LayerLine], end_cycle: int, clock_hz: float,
-              predecessors: dict[str, tuple[str, ...]]) -> Totals:
-    """Whole-network totals from per-layer lines, the end-to-end cycle count and the graph's edges."""
+              predecessors: dict[str, tuple[str, ...]], leakage_factor: float = 1.0) -> Totals:
+    """Whole-network totals from per-layer lines, the end-to-end cycle count and the graph's edges.
+
+    The lines' leakage shares are scaled by ``leakage_factor`` (`leakage_share`) in the total.
+    """
     chain, idle = critical_path(lines, predecessors)
     breakdown = sum((r.breakdown for r in chain), CycleBreakdown(idle_cycles=idle))
     busy: dict[str, int] = {}
@@ -197,9 +203,14 @@ def totals_of(lines: list[LayerLine], end_cycle: int, clock_hz: float,
         cycles=end_cycle, clock_hz=clock_hz, breakdown=breakdown,
         ideal_cycles=sum(r.macs / r.peak_macs_per_cycle for r in lines if r.peak_macs_per_cycle),
         dram_bytes=sum(r.dram_bytes for r in lines), macs=sum(r.macs for r in lines),
-        engine_busy_cycles=busy, energy=_sum_models([r.energy for r in lines], EnergyBreakdown),
+        engine_busy_cycles=busy, energy=_scaled_leakage(_sum_models([r.energy for r in lines], EnergyBreakdown),
+                                                        leakage_factor),
         quant_overhead=_sum_models([r.quant_overhead for r in lines], QuantOverhead),
     )
+
+
+def _scaled_leakage(energy: EnergyBreakdown, factor: float) -> EnergyBreakdown:
+    return energy if factor == 1.0 else energy.model_copy(update={"leakage_pj": energy.leakage_pj * factor})
 
 
 def _sum_models(items, model):
@@ -254,12 +265,14 @@ def assemble(graph: LayerGraph, counts: list[LayerCounts], spans: dict[str, tupl
                         cycles=spans[c.layer.name][1] - spans[c.layer.name][0], start_cycle=spans[c.layer.name][0])
              for c in counts]
     end_cycle = max((end for _, end in spans.values()), default=0)
-    lines = share_leakage(lines, end_cycle, view)
+    factor = leakage_share(lines, end_cycle, view)
     predecessors = per_graph(graph, "predecessors", lambda: {
         layer.name: tuple(graph.predecessors(layer.name)) for layer in graph.layers()})
-    layers = [_result(c, line, view) for c, line in zip(counts, lines, strict=True)] if options.keep_layers else []
+    layers = ([_result(c, _shared(line, factor), view) for c, line in zip(counts, lines, strict=True)]
+              if options.keep_layers else [])
     return SimResult(
         workload=graph.name, hardware=acc.name, policy=policy, fidelity=options.fidelity, clock_hz=acc.clock_hz,
         provenance=provenance(graph, view, options, policy),
-        totals=totals_of(lines, end_cycle, acc.clock_hz, predecessors), layers=layers, timeline=timeline or [],
+        totals=totals_of(lines, end_cycle, acc.clock_hz, predecessors, factor), layers=layers,
+        timeline=timeline or [],
     )

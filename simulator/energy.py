@@ -40,17 +40,20 @@ def _vector_op_pj(counts: LayerCounts, table) -> float:
     return int_add_pj(max(counts.vector_bits, 8), table)
 
 
-def _quant_pj(q: QuantActions, spec: QuantSpec, accum: int, table) -> QuantOverhead:
+def _quant_pj(q: QuantActions, spec: QuantSpec, accum: int, table, padding_pj: float) -> QuantOverhead:
+    """Each overhead priced only where it happens (a layer without zero points prices no zero points)."""
     lookup_bytes = max(q.codebook_entries, 1)  # an 8-bit level per entry
     return QuantOverhead(
-        requant_pj=q.requant_fp32 * (float_mult_pj("fp32", table) + float_add_pj("fp32", table))
-        + q.requant_dyadic * (int_mult_pj(accum, _DYADIC_MULTIPLIER_BITS, table) + int_add_pj(accum, table)),
-        dequant_pj=q.dequant * float_mult_pj(float_format_for_bits(q.dequant_bits), table),
-        zero_point_pj=q.zero_point_adds * int_add_pj(accum, table)
-        + q.zero_point_mults * int_mult_pj(accum, 8, table),
-        dynamic_range_pj=q.range_compares * int_add_pj(max(spec.inputs.bits, 8), table)
-        + q.scale_computations * float_mult_pj("fp32", table),
-        codebook_pj=q.codebook_lookups * 8 * sram_pj_per_bit(lookup_bytes, table),
+        requant_pj=(q.requant_fp32 and q.requant_fp32 * (float_mult_pj("fp32", table) + float_add_pj("fp32", table)))
+        + (q.requant_dyadic and q.requant_dyadic * (int_mult_pj(accum, _DYADIC_MULTIPLIER_BITS, table)
+                                                    + int_add_pj(accum, table))),
+        dequant_pj=q.dequant and q.dequant * float_mult_pj(float_format_for_bits(q.dequant_bits), table),
+        zero_point_pj=(q.zero_point_adds and q.zero_point_adds * int_add_pj(accum, table))
+        + (q.zero_point_mults and q.zero_point_mults * int_mult_pj(accum, 8, table)),
+        dynamic_range_pj=(q.range_compares and q.range_compares * int_add_pj(max(spec.inputs.bits, 8), table))
+        + (q.scale_computations and q.scale_computations * float_mult_pj("fp32", table)),
+        codebook_pj=q.codebook_lookups and q.codebook_lookups * 8 * sram_pj_per_bit(lookup_bytes, table),
+        padding_pj=padding_pj,
     )
 
 
@@ -95,7 +98,7 @@ def price_layer(counts: LayerCounts, acc: Accelerator, view: HardwareView) -> tu
         if reads or writes:
             memory[level.name] = reads * level.read_pj_per_bit + writes * level.write_pj_per_bit
     accum = counts.mapping.precision.accum_bits if counts.mapping else spec.accum_bits
-    quant = _quant_pj(counts.quant, spec, accum, table).model_copy(update={"padding_pj": padding})
+    quant = _quant_pj(counts.quant, spec, accum, table, padding)
     breakdown = EnergyBreakdown(
         mac_pj=mac,
         memory_pj=memory,

@@ -34,7 +34,6 @@ from simulator.tiling import (
     merge_temporal,
     placement,
     spatial_units,
-    stream_cycles,
 )
 from simulator.vector import epilogue_ops, vector_cycles, vector_format
 from workloads.footprint import compute_spec, operand_bits
@@ -237,6 +236,8 @@ class Candidates:
     tiles: TileCost
     lane_cycles: np.ndarray
     """Array cycles of all instances at one MAC per PE lane, fill and drain included."""
+    stream_lane_cycles: np.ndarray
+    """Of ``lane_cycles``, those streaming through a full pipeline (the rest is fill and drain)."""
     reads: dict[str, np.ndarray]
     """Elements the array reads from its buffers (`tiling.array_costs`), all instances."""
     loads_bits: np.ndarray
@@ -272,7 +273,8 @@ class Candidates:
 
     @property
     def nbytes(self) -> int:
-        arrays = [*vars(self.tiles).values(), self.lane_cycles, *self.reads.values(), self.loads_bits,
+        arrays = [*vars(self.tiles).values(), self.lane_cycles, self.stream_lane_cycles, *self.reads.values(),
+                  self.loads_bits,
                   self.stores_bits, self.count, self.first_load_bits, self.no_spill, *self.fill_bits.values()]
         return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
 
@@ -290,7 +292,7 @@ def candidate_table(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, wi
     if found is not None:
         return found
     tiles = evaluate_tiles(nest, widths, spatial_units(nest, dataflow, rows, wide))
-    lane_cycles, reads = array_costs(nest, dataflow, rows, wide, tiles, lanes)
+    lane_cycles, stream, reads = array_costs(nest, dataflow, rows, wide, tiles, lanes)
     n = nest.instances
     final_bits = nest.k * nest.y * nest.q * widths.output_bits
     spill = np.maximum(tiles.dram_output_bits - final_bits, 0) * n
@@ -299,7 +301,7 @@ def candidate_table(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, wi
     count = tiles.tiles * n
     stores = final_bits * n + spill / 2
     table = Candidates(
-        tiles=tiles, lane_cycles=lane_cycles, reads=reads, loads_bits=loads,
+        tiles=tiles, lane_cycles=lane_cycles, stream_lane_cycles=stream, reads=reads, loads_bits=loads,
         stores_bits=stores, count=count, transfer_bits=loads + stores,
         transfer_trips=count * ((loads > 0).astype(float) + (stores > 0)),
         final_tile_bits=tiles.k * tiles.y * nest.q * widths.output_bits,
@@ -499,8 +501,7 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
         nest=nest,
         fold=_tile_fold(nest, dataflow, engine.rows, wide, array_tile, int(table.lane_cycles[best])),
         compute_cycles=int(compute[best]),
-        stream_cycles=min(int(compute[best]), math.ceil(
-            int(stream_cycles(nest, dataflow, engine.rows, wide, *array_tile)) * plan.cycles_per_mac)),
+        stream_cycles=min(int(compute[best]), math.ceil(int(table.stream_lane_cycles[best]) * plan.cycles_per_mac)),
         array_reads={name: float(np.broadcast_to(v, table.count.shape)[best]) for name, v in reads.items()},
         tile_k=k,
         tile_c=c,

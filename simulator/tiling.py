@@ -30,7 +30,7 @@ __all__ = [
     "tile_array_reads",
     "merge_temporal",
     "array_costs",
-    "stream_cycles",
+    "tile_cycles",
     "Dataflow",
     "LoopNest",
     "Fold",
@@ -212,46 +212,41 @@ def merge_temporal(nest: LoopNest, dataflow: Dataflow, k, c, y, order) -> tuple:
     return k, c, y
 
 
-def tile_compute_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, y,
-                        lanes: int = 1) -> np.ndarray:
-    """Array cycles of all instances at one MAC per PE lane, tile by tile (fill and drain per tile).
+def tile_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, y, lanes: int = 1) -> tuple:
+    """(array cycles, streaming cycles) of all instances at one MAC per PE lane, tile by tile.
 
-    ``cols`` is the effective width (columns x ``lanes``). A tile smaller than
-    the array leaves PEs idle; a tile of one output row on a weight-stationary
-    array streams for one cycle per fold: the mapper sees that cost.
-    """
-    def per_tile(kt, ct, yt):
-        return systolic_cycles_array(*placement(nest, dataflow, kt, ct, yt), rows, cols, lanes)
-
-    return nest.instances * np.asarray(over_tiles(nest, k, c, y, per_tile))
-
-
-def stream_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, y) -> np.ndarray:
-    """Of `tile_compute_cycles`, the cycles operands stream through a full pipeline (T per fold).
-
-    SCALE-Sim's fold takes ``2*R + C + T - 2`` cycles (``2*S_R + S_C + T - 2``
-    when the mapping fits): ``T`` of streaming and the rest filling and draining
-    the array. The difference from `tile_compute_cycles` is the fill and drain.
+    ``cols`` is the effective width (columns x ``lanes``). Array cycles are
+    SCALE-Sim's per fold and tile, fill and drain included (`systolic_cycles_array`);
+    streaming cycles are the ``T`` of each fold, so their difference is the fill
+    and drain. A tile smaller than the array leaves PEs idle; a tile of one
+    output row on a weight-stationary array streams for one cycle per fold: the
+    mapper sees that cost.
 
     Examples
     --------
     >>> nest = LoopNest(instances=1, k=4, c=16, y=8, q=1, r=1, s=1, stride=1, halo=0,
     ...                 input_cols=1, input_elements=128)
-    >>> int(tile_compute_cycles(nest, Dataflow.WEIGHT_STATIONARY, 4, 4, 4, 16, 8))  # 4 folds of 2*4+4+8-2
-    72
-    >>> int(stream_cycles(nest, Dataflow.WEIGHT_STATIONARY, 4, 4, 4, 16, 8))        # 4 folds of T = 8
-    32
+    >>> [int(v) for v in tile_cycles(nest, Dataflow.WEIGHT_STATIONARY, 4, 4, 4, 16, 8)]  # 4 folds of 2*4+4+8-2, T = 8
+    [72, 32]
     """
     def per_tile(kt, ct, yt):
         sr, sc, t = placement(nest, dataflow, kt, ct, yt)
-        return t * -(-sr // rows) * -(-sc // cols)
+        return systolic_cycles_array(sr, sc, t, rows, cols, lanes), t * -(-sr // rows) * -(-sc // cols)
 
-    return nest.instances * np.asarray(over_tiles(nest, k, c, y, per_tile))
+    compute, stream = over_tiles(nest, k, c, y, per_tile)
+    return nest.instances * np.asarray(compute), nest.instances * np.asarray(stream)
+
+
+def tile_compute_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, y,
+                        lanes: int = 1) -> np.ndarray:
+    """Array cycles of all instances, fill and drain included (`tile_cycles`' first part)."""
+    return tile_cycles(nest, dataflow, rows, cols, k, c, y, lanes)[0]
 
 
 def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles: TileCost,
                 lanes: int = 1) -> tuple:
-    """Lane cycles and array reads of every candidate, shapes evaluated once per loop order class.
+    """Lane cycles, streaming cycles and array reads of every candidate, each shape evaluated once per
+    loop order class.
 
     Candidates come in runs of ``tiles.orders_per_shape`` loop orders per (k, c, y); the array's cost
     depends on the order only through whether the temporal loop is innermost
@@ -259,7 +254,7 @@ def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles:
     """
     runs = tiles.orders_per_shape
     k, c, y = tiles.k[::runs], tiles.c[::runs], tiles.y[::runs]
-    plain = (tile_compute_cycles(nest, dataflow, rows, cols, k, c, y, lanes),
+    plain = (tile_cycles(nest, dataflow, rows, cols, k, c, y, lanes),
              tile_array_reads(nest, dataflow, rows, cols, k, c, y))
     temporal = _TEMPORAL_LOOP[dataflow]
     if temporal is None:
@@ -267,7 +262,7 @@ def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles:
     else:
         full = merge_temporal(nest, dataflow, k, c, y, np.full(len(k), LOOP_ORDERS.index(
             next(order for order in LOOP_ORDERS if order[-1] == temporal))))
-        merged = (tile_compute_cycles(nest, dataflow, rows, cols, *full, lanes),
+        merged = (tile_cycles(nest, dataflow, rows, cols, *full, lanes),
                   tile_array_reads(nest, dataflow, rows, cols, *full))
         use_merged = _INNERMOST[tiles.order] == temporal
     shape = np.arange(len(tiles.k)) // runs
@@ -275,9 +270,10 @@ def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles:
     def pick(a, b):
         return np.where(use_merged, np.broadcast_to(b, k.shape)[shape], np.broadcast_to(a, k.shape)[shape])
 
-    cycles = pick(plain[0], merged[0])
+    cycles = pick(plain[0][0], merged[0][0])
+    stream = pick(plain[0][1], merged[0][1])
     reads = {name: pick(plain[1][name], merged[1][name]) for name in plain[1]}
-    return cycles, reads
+    return cycles, stream, reads
 
 
 def tile_array_reads(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, y) -> dict[str, np.ndarray]:
@@ -463,13 +459,17 @@ def layer_cycles(
     >>> float(layer_cycles(400, 640, 0, 160, 4, False, False, dram_bits_per_cycle=16, dram_latency_cycles=20))
     520.0
     """
+    # Flags as 0/1 factors rather than np.where: the same arithmetic on arrays, and cheap on the
+    # scalars the cost model passes (every term is finite, so 0 x term is 0).
     bw, lat = dram_bits_per_cycle, dram_latency_cycles
     tiles = np.maximum(tiles, 1)
-    load_bits, store_bits = np.asarray(load_bits, dtype=float), np.asarray(store_bits, dtype=float)
-    load_time = np.where(load_bits > 0, tiles * lat, 0) + load_bits / bw
-    store_time = np.where(store_bits > 0, tiles * lat, 0) + store_bits / bw
-    pre = np.where(loads_overlap & (load_bits > 0), lat + np.asarray(first_load_bits) / bw, 0.0)
-    post = np.where(stores_overlap & (store_bits > 0), lat + store_bits / tiles / bw, 0.0)
-    serial = busy_cycles + np.where(loads_overlap, 0.0, load_time) + np.where(stores_overlap, 0.0, store_time)
-    load_bound = np.where(loads_overlap, load_time, 0.0) + serial / tiles + post
+    loads = np.asarray(load_bits, dtype=float) > 0
+    stores = np.asarray(store_bits, dtype=float) > 0
+    overlap_in, overlap_out = np.asarray(loads_overlap, dtype=float), np.asarray(stores_overlap, dtype=float)
+    load_time = loads * (tiles * lat) + load_bits / bw
+    store_time = stores * (tiles * lat) + store_bits / bw
+    pre = overlap_in * loads * (lat + first_load_bits / bw)
+    post = overlap_out * stores * (lat + store_bits / tiles / bw)
+    serial = busy_cycles + (1 - overlap_in) * load_time + (1 - overlap_out) * store_time
+    load_bound = overlap_in * load_time + serial / tiles + post
     return np.maximum(np.maximum(pre + serial + post, load_bound), load_time + store_time)
