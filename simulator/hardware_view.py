@@ -56,9 +56,16 @@ class HardwareView:
     """The accelerator's energy table at its node (`Accelerator.scaled_energy`), read once; the
     signature covers it, so it takes no part in comparing views."""
 
+    _holding: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+    """Levels per operand, filled on first use (the cost model asks thousands of times per run); not an
+    init field, so a view made by `with_capacity` starts its own."""
+
     def holding(self, operand: str) -> list[LevelView]:
         """Levels that store ``operand``, innermost first."""
-        return [level for level in self.levels if operand in level.operands]
+        found = self._holding.get(operand)
+        if found is None:
+            found = self._holding[operand] = [level for level in self.levels if operand in level.operands]
+        return found
 
     def dram_facing(self, operand: str) -> LevelView:
         """The outermost on-chip level of ``operand``: where DRAM tiles land."""

@@ -38,8 +38,9 @@ class ResultModel(FrozenModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_computed(cls, data):
-        if isinstance(data, dict) and cls.model_computed_fields:
-            return {k: v for k, v in data.items() if k not in cls.model_computed_fields}
+        computed = cls.__pydantic_computed_fields__  # the class attribute: no descriptor on the hot path
+        if isinstance(data, dict) and computed and not data.keys().isdisjoint(computed):
+            return {k: v for k, v in data.items() if k not in computed}
         return data
 
 
