@@ -331,7 +331,11 @@ class DaskExecutor(_PoolExecutor):
             # mapper's array arithmetic ran 25x slower (a sweep point 1.7x slower) than in a local process.
             environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
             environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            # The workers' statistical profiler samples every thread's stack every 10 ms, and the event
+            # loop's tick monitor wakes every 20 ms: both take the GIL from the task thread.
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ,
+                                  "distributed.worker.profile.enabled": False,
+                                  "distributed.admin.tick.interval": "1s"}):
                 self._cluster = distributed.LocalCluster(
                     n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                     dashboard_address=None, scheduler_kwargs=LOOPBACK_HTTP)
