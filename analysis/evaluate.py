@@ -45,7 +45,8 @@ def evaluate_point(point: SweepPoint) -> PointResult:
         graph, weight_bytes = _graph(point.workload, json.dumps(point.params, sort_keys=True), point.policy)
         acc = parse_hardware(point.hardware, source=f"point {point.key}")
         options = SimOptions(**{"keep_layers": False, **point.options})
-        totals = simulate(graph, acc, options).totals
+        result = simulate(graph, acc, options)
+        totals = result.totals
     except POINT_ERRORS as exc:
         return PointResult(key=point.key, status="failed", error=str(exc), seconds=time.perf_counter() - start)
     metrics = {
@@ -56,7 +57,19 @@ def evaluate_point(point: SweepPoint) -> PointResult:
         "sram_bytes": float(acc.onchip_bytes),
         "leakage_mw": acc.leakage_mw, "weight_bytes": float(weight_bytes),
     }
-    return PointResult(key=point.key, status="ok", metrics=metrics, seconds=time.perf_counter() - start)
+    return PointResult(key=point.key, status="ok", metrics=metrics, layers=[_layer_detail(r) for r in result.layers],
+                       seconds=time.perf_counter() - start)
+
+
+def _layer_detail(layer) -> dict[str, str | float]:
+    """One layer of a result as the store's ``layers`` table keeps it (`LAYER_FIELDS`)."""
+    b = layer.breakdown
+    return {"name": layer.name, "op": layer.op, "quant": layer.quant, "engine": layer.mapping.engine,
+            "start_cycle": layer.start_cycle, "cycles": layer.cycles, "array_cycles": b.array_cycles,
+            "fill_drain_cycles": b.fill_drain_cycles, "vector_cycles": b.vector_cycles,
+            "buffer_port_cycles": b.buffer_port_cycles, "dram_stall_cycles": b.dram_stall_cycles,
+            "energy_pj": layer.energy_pj, "dram_bytes": layer.dram_bytes, "macs": layer.macs,
+            "utilization": layer.utilization}
 
 
 def evaluate_batch(points: Sequence[SweepPoint]) -> list[PointResult]:

@@ -19,11 +19,16 @@ from pydantic import Field
 
 from vocabulary.model import FrozenModel
 
-__all__ = ["SweepPoint", "PointResult", "METRICS", "qcosim_version"]
+__all__ = ["SweepPoint", "PointResult", "METRICS", "LAYER_FIELDS", "qcosim_version"]
 
 METRICS = ("latency_s", "cycles", "energy_pj", "edp_js", "dram_bytes", "macs", "utilization", "area_mm2",
            "sram_bytes", "leakage_mw", "weight_bytes")
 """What every successful point records, with units in the names (`analysis.evaluate`)."""
+
+LAYER_FIELDS = ("name", "op", "quant", "engine", "start_cycle", "cycles", "array_cycles", "fill_drain_cycles",
+                "vector_cycles", "buffer_port_cycles", "dram_stall_cycles", "energy_pj", "dram_bytes", "macs",
+                "utilization")
+"""Per-layer detail a point keeps when asked: where its cycles and energy went, layer by layer."""
 
 
 @functools.cache
@@ -90,3 +95,5 @@ class PointResult(FrozenModel):
     """`METRICS` of a successful point."""
     seconds: float = 0.0
     """Wall time the evaluation took."""
+    layers: list[dict[str, str | float]] = Field(default_factory=list)
+    """Per-layer detail (`LAYER_FIELDS`), when the sweep's options keep layers (``keep_layers: true``)."""

@@ -30,6 +30,9 @@ Tables:
   ``engines[0].rows`` is ``engines_0_rows``), one REAL column per metric of
   `analysis.points.METRICS` (NULL for a failed point) and ``point``, the
   point's compact JSON (NULL when the store is opened with ``detail=False``).
+- ``layers``: per-layer detail of the points whose sweep keeps layers
+  (``options: {keep_layers: true}``): ``key``, ``position`` and
+  `analysis.points.LAYER_FIELDS` (cycles by cause, energy, DRAM bytes …).
 - ``columns``: each parameter column's ``name`` and its dotted ``path``.
 - ``meta``: ``format`` (``qcosim-results``), ``format_version``,
   ``spec_digest``, ``qcosim_version`` and ``created`` (UTC, ISO 8601).
@@ -59,7 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import AnalysisError
-from analysis.points import METRICS, PointResult, SweepPoint, qcosim_version
+from analysis.points import LAYER_FIELDS, METRICS, PointResult, SweepPoint, qcosim_version
 
 __all__ = ["ResultsStore", "column_names", "FORMAT", "FORMAT_VERSION"]
 
@@ -104,6 +107,11 @@ def _cell(value: Any) -> Any:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
+_LAYERS_TABLE = ("CREATE TABLE IF NOT EXISTS layers (key TEXT NOT NULL, position INTEGER NOT NULL, "
+                 + ", ".join(f'"{f}"' for f in LAYER_FIELDS) + ", PRIMARY KEY (key, position))")
+"""Per-layer detail of the points whose sweep keeps layers (one row per layer, in execution order)."""
+
+
 def _schema(names: Sequence[str]) -> list[str]:
     """The statements that create an empty store with parameter columns ``names``."""
     params = "".join(f', "{name}"' for name in names)
@@ -113,6 +121,7 @@ def _schema(names: Sequence[str]) -> list[str]:
         "CREATE TABLE columns (name TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE, position INTEGER NOT NULL)",
         "CREATE TABLE points (key TEXT PRIMARY KEY, status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),"
         f" error TEXT, seconds REAL, workload TEXT, policy TEXT{params}{metrics}, {_DETAIL} TEXT)",
+        _LAYERS_TABLE,
     ]
 
 
@@ -285,9 +294,15 @@ class ResultsStore:
         """
         by_key = {point.key: point for point in points}
         rows = [self._row(by_key, result) for result in results]
+        layers = [(result.key, i, *(layer.get(f) for f in LAYER_FIELDS))
+                  for result in results for i, layer in enumerate(result.layers)]
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             self._conn.executemany(self._insert, rows)
+            if layers:
+                self._conn.execute(_LAYERS_TABLE)
+                self._conn.executemany(f"INSERT OR REPLACE INTO layers VALUES ({', '.join('?' * (2 + len(LAYER_FIELDS)))})",
+                                       layers)
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise

@@ -141,3 +141,21 @@ def test_resume_without_a_store_is_one_line(tmp_path, capsys):
     spec.write_text(SPEC)
     with pytest.raises(AnalysisError, match="nothing to resume: no results store here"):
         run_sweep(spec, tmp_path / "none", resume=True)
+
+
+def test_per_layer_detail_when_the_spec_keeps_layers(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.replace("[8, 16, 32, 64]", "[32]").replace("[4, 8, 17, 34]", "[17]")
+                    .replace("[64KiB, 128KiB, 256KiB, 512KiB]", "[256KiB]").replace("[w8a8, w4a4]", "[w8a8]")
+                    + "options: {keep_layers: true}\n")
+    run_sweep(spec, tmp_path / "out", executor="serial")
+    with sqlite3.connect(tmp_path / "out" / STORE_NAME) as conn:
+        (key, cycles), = conn.execute("SELECT key, cycles FROM points").fetchall()
+        layers = conn.execute("SELECT name, cycles, array_cycles, fill_drain_cycles, vector_cycles, "
+                              "buffer_port_cycles, dram_stall_cycles FROM layers WHERE key = ? ORDER BY position",
+                              (key,)).fetchall()
+    # ResNet-18 fused (He et al. 2016): 20 convolutions (stem, 16 in blocks, 3 downsamples) and the fc,
+    # plus max-pool, average pool and 8 residual adds.
+    assert len(layers) == 31 and layers[0][0] == "conv1" and layers[-1][0] == "fc"
+    assert all(row[1] == sum(row[2:]) for row in layers)  # each layer's causes add up
+    assert sum(row[1] for row in layers) == cycles  # one engine, layers back to back
