@@ -40,17 +40,11 @@ from collections.abc import Sequence
 
 from analysis.candidates import LayerOptions, OptionGroup, group_layers, metric_names
 from analysis.errors import BudgetError
+from analysis.units import UNITS
 from vocabulary.model import FrozenModel
 
 __all__ = ["Budget", "parse_budget", "reference_totals", "column_unit"]
 
-_UNITS = {
-    "time": ({"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}, "s, ms, us, ns"),
-    "energy": ({"j": 1.0, "mj": 1e-3, "uj": 1e-6, "µj": 1e-6, "nj": 1e-9, "pj": 1e-12}, "J, mJ, uJ, nJ, pJ"),
-    "size": ({"b": 1.0, "bytes": 1.0, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 2.0**10, "mib": 2.0**20,
-              "gib": 2.0**30, "bits": 0.125}, "B, kB, MB, GB, KiB, MiB, GiB, bits"),
-    "count": ({"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "cycles": 1.0}, "a plain number, k, M, G, T"),
-}
 _VALUE = re.compile(r"^(?P<number>(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\s*(?P<unit>[^\d\s.]*)$", re.IGNORECASE)
 _FORMS = "use METRIC=VALUE, e.g. latency=2.5ms, latency=0.75x or latency=range:0.5"
 
@@ -78,7 +72,7 @@ def column_unit(metric: str) -> tuple[str, float]:
     (('time', 0.001), ('size', 1.0), ('count', 1.0))
     """
     suffix = metric.rsplit("_", 1)[-1].lower() if "_" in metric else ""
-    for dimension, (units, _) in _UNITS.items():
+    for dimension, (units, _) in UNITS.items():
         if suffix and suffix in units:
             return dimension, units[suffix]
     return "count", 1.0
@@ -144,7 +138,7 @@ def _absolute(name: str, metric: str, value: str, text: str) -> float:
     if not match:
         raise BudgetError(f"{value!r} is not a number with a unit ({_FORMS})", f"--budget {text}")
     dimension, column_factor = column_unit(metric)
-    units, spelled = _UNITS[dimension]
+    units, spelled = UNITS[dimension]
     unit = match["unit"].lower()
     if unit == "" and name.lower() == metric.lower():
         return float(match["number"])  # the column named in full: its own unit

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import json
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
 
+from simulator.assembly import qcosim_version
 from vocabulary.model import FrozenModel
 
 __all__ = ["SweepPoint", "PointResult", "METRICS", "LAYER_FIELDS", "qcosim_version"]
@@ -30,14 +30,6 @@ LAYER_FIELDS = ("name", "op", "quant", "engine", "start_cycle", "cycles", "array
                 "utilization")
 """Per-layer detail a point keeps when asked: where its cycles and energy went, layer by layer."""
 
-
-@functools.cache
-def qcosim_version() -> str:
-    """The installed qcosim version (part of every point key: a new model is a new result)."""
-    try:
-        return importlib.metadata.version("qcosim")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 class SweepPoint(FrozenModel):

@@ -23,18 +23,10 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
+from analysis.units import UNITS
 from hwmodels.validation import format_path
 
 __all__ = ["UNITS", "parse_path", "field_at", "assign", "is_integer_field", "parse_quantity"]
-
-UNITS: dict[str, tuple[dict[str, float], str]] = {
-    "size": ({"b": 1.0, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 2.0**10, "mib": 2.0**20, "gib": 2.0**30},
-             "B, kB, MB, GB, KiB, MiB, GiB"),
-    "power": ({"uw": 1e-3, "µw": 1e-3, "mw": 1.0, "w": 1e3}, "uW, mW, W"),
-    "area": ({"um2": 1e-6, "µm2": 1e-6, "mm2": 1.0}, "um2, mm2"),
-    "count": ({"k": 1e3, "m": 1e6, "g": 1e9}, "k, M, G"),
-}
-"""Dimension -> (unit -> size in the dimension's base unit: bytes, mW, mm², 1; the units as spelled)."""
 
 _SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
 _QUANTITY = re.compile(r"(?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>(?:[^\W\d]\S*)?)")

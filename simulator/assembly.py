@@ -38,8 +38,8 @@ from simulator.results import (
 from workloads.graph import LayerGraph
 from workloads.quant import QuantSpec
 
-__all__ = ["LayerLine", "cycle_breakdown", "layer_line", "layer_result", "leakage_share", "critical_path", "totals_of", "provenance",
-           "assemble"]
+__all__ = ["LayerLine", "cycle_breakdown", "layer_line", "layer_result", "leakage_share", "critical_path",
+           "totals_of", "provenance", "assemble", "qcosim_version"]
 
 
 def cycle_breakdown(counts: LayerCounts, view: HardwareView, cycles: int) -> CycleBreakdown:
@@ -229,7 +229,8 @@ def _sum_models(items, model):
 
 
 @functools.cache
-def _version() -> str:
+def qcosim_version() -> str:
+    """The installed qcosim version (in every result's provenance and every sweep point's key)."""
     try:
         return importlib.metadata.version("qcosim")
     except importlib.metadata.PackageNotFoundError:
@@ -248,7 +249,7 @@ def workload_digest(graph: LayerGraph) -> str:
 
 def provenance(graph: LayerGraph, view: HardwareView, options: SimOptions, policy: str) -> Provenance:
     """What produced a result: qcosim's version, the hardware and workload digests, policy and options."""
-    return Provenance(qcosim_version=_version(), hardware_digest=view.signature, workload=graph.name,
+    return Provenance(qcosim_version=qcosim_version(), hardware_digest=view.signature, workload=graph.name,
                       workload_digest=workload_digest(graph), policy=policy,
                       options=options.model_dump(mode="json"))
 
