@@ -33,17 +33,18 @@ def highest_precision(candidates: Sequence[str]) -> str:
 
     Examples
     --------
-    >>> highest_precision(["w4a8", "w8a8", "w2a8"])
-    'w8a8'
+    >>> highest_precision(["w4a8", "w8a8", "w2a8"]), highest_precision(["fp8", "w8a8"])
+    ('w8a8', 'w8a8')
     """
     if not candidates:
         raise AnalysisError("at least one candidate is needed", "--candidates")
 
-    def bits(candidate: str) -> tuple[float, float]:
+    def bits(candidate: str) -> tuple:
         spec = parse_spec(candidate)[0]
         if spec is None:
             raise AnalysisError(f"{candidate!r} is not a format a layer can take", "--candidates")
-        return spec.weights.bits, spec.inputs.bits
+        # Ties (w8a8 and fp8 both have 8 bits) go to integers, then to the text, whatever the order given.
+        return (spec.weights.bits, spec.inputs.bits, not spec.compute_is_float, candidate.lower())
 
     return max(candidates, key=bits)
 

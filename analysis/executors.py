@@ -318,6 +318,8 @@ class DaskExecutor(_PoolExecutor):
 
     def __init__(self, address: str | None = None, n_workers: int | None = None, *,
                  task: Task = evaluate_batch) -> None:
+        if n_workers is not None and n_workers < 1:
+            raise AnalysisError(f"a LocalCluster needs at least one worker (got {n_workers})", "--dask-local")
         distributed = _distributed()
         self._lost = (distributed.KilledWorker,)
         self._task = task
@@ -341,7 +343,7 @@ class DaskExecutor(_PoolExecutor):
                     dashboard_address=None, scheduler_kwargs=LOOPBACK_HTTP)
         try:
             self._client = distributed.Client(address or self._cluster, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: a malformed address
             self.close()
             raise AnalysisError(f"cannot reach the Dask scheduler: {exc}", address or "LocalCluster") from None
         try:

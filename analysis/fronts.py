@@ -132,7 +132,7 @@ def rankings(rows: Sequence[SweepRow], objective: str, *, by: str) -> list[Group
     metric, sign = OBJECTIVES[parse_objectives([objective])[0]]
     groups: dict[str, list[tuple[str, float]]] = {}
     for row in rows:
-        if row.status != "ok":
+        if row.status != "ok" or row.metrics.get(metric) is None:
             continue
         hardware = _hardware_label(row.values)
         group, member = ((f"{row.workload} @ {hardware}", row.policy) if by == "hardware"

@@ -22,7 +22,7 @@ from analysis.store import ResultsStore
 from analysis.sweep import expand, load_sweep
 from vocabulary.model import FrozenModel
 
-__all__ = ["STORE_NAME", "SweepSummary", "run_sweep", "read_rows", "pareto", "rank_stored"]
+__all__ = ["STORE_NAME", "SweepSummary", "run_sweep", "check_executor", "read_rows", "pareto", "rank_stored"]
 
 STORE_NAME = "results.sqlite"
 """File name of the results store inside a sweep's output directory."""
@@ -41,7 +41,7 @@ class SweepSummary(FrozenModel):
     points: int
     """Points of the sweep (after constraints)."""
     rejected: int
-    """Points the constraints removed before simulation."""
+    """Points the constraints removed before simulation (rejected configurations x workloads x policies)."""
     cached: int
     """Points found in the store (computed by an earlier run)."""
     computed: int
@@ -79,28 +79,57 @@ def run_sweep(spec_path: str | Path, out_dir: str | Path, *, executor: str = "lo
         Passed on after the batches already evaluated are stored.
     """
     start = time.perf_counter()
+    check_executor(executor, workers, scheduler)
     spec_path = Path(spec_path)
     spec = load_sweep(spec_path)
     expansion = expand(spec, base_dir=spec_path.parent)
+    rejected = len(expansion.rejected) * len(spec.workloads) * len(spec.policies)
+    if not expansion.points:
+        raise AnalysisError(f"every point breaks a constraint ({rejected} rejected), so there is nothing to "
+                            f"simulate: {expansion.rejected[0].reason if expansion.rejected else 'no points'}",
+                            str(spec_path))
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AnalysisError(f"cannot make the output directory: {exc.strerror}", str(out)) from None
     columns = list(dict.fromkeys(path for point in expansion.points for path in point.values))
     store = ResultsStore.open(out / STORE_NAME, spec_digest=spec_digest(spec), columns=columns, resume=resume)
     try:
-        done = store.done_keys()
-        todo = [point for point in expansion.points if point.key not in done]
-        cached = len(expansion.points) - len(todo)
-        if cached and todo and not resume:
-            raise AnalysisError(f"an unfinished run of this sweep is stored here ({cached} of "
-                                f"{len(expansion.points)} points); rerun with --resume to continue it",
-                                str(out / STORE_NAME))
+        cached, todo = _pending(store, expansion.points, resume)
         _evaluate(store, todo, cached, len(expansion.points), executor, workers, scheduler, progress)
         failed = store.count().get("failed", 0)
     finally:
         store.close()
     return SweepSummary(name=spec.name, store=str(out / STORE_NAME), points=len(expansion.points),
-                        rejected=len(expansion.rejected), cached=cached, computed=len(todo), failed=failed,
+                        rejected=rejected, cached=cached, computed=len(todo), failed=failed,
                         seconds=time.perf_counter() - start)
+
+
+def check_executor(executor: str, workers: int | None, scheduler: str | None) -> None:
+    """Refuse executor options before anything is written (`analysis.executors.make_executor` rules)."""
+    if executor not in ("serial", "local", "dask"):
+        raise AnalysisError(f"unknown executor {executor!r} (choose serial, local or dask)", "--executor")
+    if workers is not None and workers < 1:
+        raise AnalysisError(f"must be >= 1 (got {workers})", "--workers")
+    if scheduler is not None and executor != "dask":
+        raise AnalysisError(f"a scheduler address is for the dask executor, not {executor!r}", "--scheduler")
+
+
+def _pending(store: ResultsStore, points: list[SweepPoint], resume: bool) -> tuple[int, list[SweepPoint]]:
+    """(points already stored, points to compute); refuses a store whose points this spec no longer makes."""
+    done = store.done_keys()
+    keys = {point.key for point in points}
+    stale = len(done - keys)
+    if stale:
+        raise AnalysisError(f"{stale} stored points are not points of this spec any more (a workload, policy or "
+                            "hardware file changed, or qcosim did); use a new output directory", str(store.path))
+    todo = [point for point in points if point.key not in done]
+    cached = len(points) - len(todo)
+    if cached and todo and not resume:
+        raise AnalysisError(f"an unfinished run of this sweep is stored here ({cached} of {len(points)} points); "
+                            "rerun with --resume to continue it", str(store.path))
+    return cached, todo
 
 
 def _evaluate(store: ResultsStore, todo: list[SweepPoint], stored: int, total: int, executor: str,
@@ -128,9 +157,23 @@ def read_rows(path: str | Path) -> list[SweepRow]:
                 for r in store.iter_rows()]
 
 
-def pareto(store: str | Path, objectives: str | Sequence[str] = "latency,energy", *, all_ranks: bool = False) -> Front:
-    """The non-dominated points of a stored sweep over ``objectives`` (`analysis.fronts.sweep_front`)."""
-    return sweep_front(read_rows(store), parse_objectives(objectives), all_ranks=all_ranks)
+def pareto(store: str | Path, objectives: str | Sequence[str] = "latency,energy", *, all_ranks: bool = False,
+           workload: str | None = None) -> Front:
+    """The non-dominated points of a stored sweep over ``objectives`` (`analysis.fronts.sweep_front`).
+
+    A front compares designs for one network: a store of several workloads
+    needs ``workload`` to say which.
+    """
+    rows = read_rows(store)
+    names = sorted({row.workload for row in rows})
+    if workload is None and len(names) > 1:
+        raise AnalysisError(f"the store holds {len(names)} workloads ({', '.join(names)}); a front compares "
+                            "designs for one: choose it with --workload", "pareto")
+    if workload is not None:
+        if workload not in names:
+            raise AnalysisError(f"no points of workload {workload!r} (stored: {', '.join(names)})", "--workload")
+        rows = [row for row in rows if row.workload == workload]
+    return sweep_front(rows, parse_objectives(objectives), all_ranks=all_ranks)
 
 
 def rank_stored(store: str | Path, objective: str, *, by: str) -> list[GroupRanking]:

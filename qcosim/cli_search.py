@@ -65,6 +65,8 @@ def search(
     from qcosim.tables import search_table
 
     if table is not None:
+        if model is not None or hw is not None:
+            raise AnalysisError("--table searches a cost table: give no MODEL or --hw with it", "search")
         report = precision.search_table(table, budget or [])
     else:
         if model is None or hw is None:

@@ -56,6 +56,10 @@ def sweep(
             bar.start()
         summary = run_sweep(spec, out, executor=executor, workers=workers, scheduler=scheduler,
                             progress=update, resume=resume)
+    except KeyboardInterrupt:
+        print(f"interrupted: the finished points are kept in {out}; rerun with --resume to continue",
+              file=sys.stderr)
+        raise typer.Exit(130) from None
     finally:
         if bar is not None:
             bar.stop()
@@ -68,25 +72,31 @@ def pareto(
     store: Annotated[Path, typer.Argument(help="A sweep's output directory or its results store.")],
     objectives: Annotated[str, typer.Option(help="Comma-separated: latency, energy, edp, area, sram, size, dram, leakage, utilization.")] = "latency,energy",
     all_ranks: Annotated[bool, typer.Option("--all-ranks", help="List every point with its front rank.")] = False,
-    rank_by: Annotated[Optional[str], typer.Option("--rank-by", help="Also rank, by the first objective: 'policy' (best hardware per policy) or 'hardware' (best policy per configuration).")] = None,
+    rank_by: Annotated[Optional[str], typer.Option("--rank-by", help="Rank instead, by the first objective: 'policy' (best hardware per policy) or 'hardware' (best policy per configuration).")] = None,
     top: Annotated[int, typer.Option(help="Members shown per group with --rank-by.")] = 3,
+    workload: Annotated[Optional[str], typer.Option(help="The workload whose front to show (needed when the store holds several).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="One row per point.")] = False,
 ) -> None:
     """The non-dominated points of a sweep over the chosen objectives, with the knee point."""
+    from analysis.errors import AnalysisError
     from analysis.runner import pareto as front_of
     from analysis.runner import rank_stored
     from qcosim.cli import _console
     from qcosim.tables import front_csv, front_table, group_rankings_table
 
     if rank_by is not None:
+        if as_csv or all_ranks:
+            raise AnalysisError("--rank-by prints a table or --json; --csv and --all-ranks are for fronts", "pareto")
+        if top < 1:
+            raise AnalysisError(f"must be >= 1 (got {top})", "--top")
         groups = rank_stored(store, objectives.split(",")[0].strip(), by=rank_by)
         if as_json:
             print(json.dumps([g.model_dump() for g in groups], indent=2))
         else:
             _console().print(group_rankings_table(groups, rank_by, objectives.split(",")[0].strip(), top))
         return
-    front = front_of(store, objectives, all_ranks=all_ranks)
+    front = front_of(store, objectives, all_ranks=all_ranks, workload=workload)
     if as_json:
         print(front.model_dump_json(indent=2))
     elif as_csv:
@@ -95,7 +105,7 @@ def pareto(
         _console().print(front_table(front))
 
 
-def schema(kind: Annotated[str, typer.Argument(help="hardware, sweep, policy or workload.")]) -> None:
+def schema(kind: Annotated[str, typer.Argument(help="hardware or sweep.")]) -> None:
     """Print the JSON Schema of a file format (for editors and validation)."""
     from analysis.errors import AnalysisError
 

@@ -137,6 +137,9 @@ def write_policy(report, path: str | Path) -> Path:
         raise AnalysisError(f"no plan meets the budgets, so there is no policy to write: {report.result.reason}",
                             str(path))
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(report.policy.model_dump(mode="json"), sort_keys=False))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(report.policy.model_dump(mode="json"), sort_keys=False))
+    except OSError as exc:
+        raise AnalysisError(f"cannot write the policy: {exc.strerror}", str(path)) from None
     return path

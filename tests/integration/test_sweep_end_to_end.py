@@ -159,3 +159,55 @@ def test_per_layer_detail_when_the_spec_keeps_layers(tmp_path):
     assert len(layers) == 31 and layers[0][0] == "conv1" and layers[-1][0] == "fc"
     assert all(row[1] == sum(row[2:]) for row in layers)  # each layer's causes add up
     assert sum(row[1] for row in layers) == cycles  # one engine, layers back to back
+
+
+SMALL = SPEC.replace("[8, 16, 32, 64]", "[16, 32]").replace("[4, 8, 17, 34]", "[17]").replace(
+    "[64KiB, 128KiB, 256KiB, 512KiB]", "[256KiB]")
+
+
+def test_a_store_whose_points_the_spec_no_longer_makes_is_refused(tmp_path):
+    # The workload file is part of every point's key: edit it and the stored points are stale.
+    net = tmp_path / "net.yaml"
+    net.write_text((ROOT / "examples" / "tiny-cnn.yaml").read_text())
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SMALL.replace("{name: resnet18}", "{name: net.yaml}"))
+    run_sweep(spec, tmp_path / "out", executor="serial")
+    net.write_text(net.read_text().replace("k: 10", "k: 100"))
+    with pytest.raises(AnalysisError, match="8 stored points are not points of this spec any more"):
+        run_sweep(spec, tmp_path / "out", executor="serial")
+
+
+def test_a_front_is_for_one_workload(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SMALL.replace("[w8a8, w4a4]", "[w8a8]").replace(
+        "  - {name: resnet18}", "  - {name: resnet18}\n  - {name: mobilenet_v2}"))
+    run_sweep(spec, tmp_path / "out", executor="serial")
+    with pytest.raises(SystemExit) as info:
+        main(["pareto", str(tmp_path / "out"), "--objectives", "latency,area"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err == ("error: pareto: the store holds 2 workloads (mobilenet_v2, resnet18); a "
+                                       "front compares designs for one: choose it with --workload\n")
+    with pytest.raises(SystemExit) as info:
+        main(["pareto", str(tmp_path / "out"), "--objectives", "latency,area", "--workload", "resnet18", "--json"])
+    assert info.value.code == 0
+    assert {p["workload"] for p in json.loads(capsys.readouterr().out)["points"]} == {"resnet18"}
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--dask-local", "0"], "error: --workers: must be >= 1 (got 0)\n"),
+    (["--executor", "threads"], "error: --executor: unknown executor 'threads' (choose serial, local or dask)\n"),
+])
+def test_bad_executor_options_are_refused_before_anything_is_written(tmp_path, capsys, argv, message):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SMALL)
+    with pytest.raises(SystemExit) as info:
+        main(["sweep", str(spec), "-o", str(tmp_path / "out"), *argv])
+    assert info.value.code == 2 and capsys.readouterr().err == message
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_whose_every_point_breaks_a_constraint_is_an_error(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SMALL + "constraints: [area_mm2 <= 0.001]\n")
+    with pytest.raises(AnalysisError, match=r"every point breaks a constraint \(8 rejected\)"):
+        run_sweep(spec, tmp_path / "out", executor="serial")
