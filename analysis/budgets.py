@@ -145,7 +145,10 @@ def _absolute(name: str, metric: str, value: str, text: str) -> float:
     if unit not in units:
         what = f"unknown unit {match['unit']!r}" if unit else "missing unit"
         raise BudgetError(f"{what} for {name} (use {spelled})", f"--budget {text}")
-    return float(match["number"]) * units[unit] / column_factor
+    limit = float(match["number"]) * units[unit] / column_factor
+    if not math.isfinite(limit):
+        raise BudgetError(f"{match['number']} is not a finite number", f"--budget {text}")
+    return limit
 
 
 def parse_budget(text: str, layers: Sequence[LayerOptions]) -> Budget:

@@ -396,6 +396,8 @@ def sensitivity(graph: LayerGraph, candidates: Sequence[str], *, model_path: str
         ``calibration`` without ``model_path``, and whatever the chosen proxy raises.
     """
     if traces is not None:
+        if model_path is not None or calibration is not None:
+            raise AnalysisError("traces (HAWQ) and real activations are two different proxies; give one")
         return hawq_sensitivity(graph, candidates, traces, clipping=clipping)
     if model_path is not None or calibration is not None:
         if model_path is None:

@@ -60,8 +60,8 @@ class Axis:
         return self.steps or 0
 
     def _number(self, value: float) -> int | float:
-        if self.integer:
-            return int(round(value))
+        if self.integer:  # the nearest integer inside the range (a range of 8.5 to 64 starts at 9)
+            return min(max(int(round(value)), math.ceil(self.low)), math.floor(self.high))
         return float(f"{value:.12g}")  # 16.000000000000004 from exp/log is 16.0
 
     def grid_values(self) -> list[Any]:
@@ -77,6 +77,9 @@ class Axis:
             return self.values[min(int(unit * len(self.values)), len(self.values) - 1)]
         if self.log:
             return self._number(math.exp(math.log(self.low) + unit * (math.log(self.high) - math.log(self.low))))
+        if self.integer:  # every integer of the range equally likely (rounding would halve the two ends)
+            low, high = math.ceil(self.low), math.floor(self.high)
+            return low + min(int(unit * (high - low + 1)), high - low)
         return self._number(self.low + unit * (self.high - self.low))
 
 

@@ -115,7 +115,7 @@ class Sampling(FrozenModel):
     """``grid``: every combination; ``random``: independent uniform draws; ``lhs``: a Latin hypercube."""
     samples: int | None = Field(default=None, ge=1)
     """Draws for random and lhs (identical draws are kept once)."""
-    seed: int = 0
+    seed: int = Field(default=0, ge=0)
     """Seed of the random and lhs draws: the same seed gives the same points."""
 
     @model_validator(mode="after")

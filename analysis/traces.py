@@ -60,22 +60,11 @@ def read_traces(path: str | Path, network: str, layers: Sequence[str]) -> dict[s
     path = Path(path)
     if not path.is_file():
         raise AnalysisError("no such file", str(path))
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        reader.fieldnames = _check_header(reader.fieldnames, path)
-        found: dict[str, tuple[float, int | None]] = {}
-        first_line: dict[str, int] = {}
-        for record in reader:
-            where = f"{path}:{reader.line_num}"
-            name = (record.get("layer") or "").strip()
-            if not name:
-                raise AnalysisError("column 'layer': empty", where)
-            if name not in layers:
-                raise AnalysisError(f"column 'layer': no layer named {name!r} with weights in {network!r}", where)
-            if name in found:
-                raise AnalysisError(f"column 'layer': {name!r} already given on line {first_line[name]}", where)
-            found[name] = (_trace(record.get("trace"), where), _count(record.get("n"), where))
-            first_line[name] = reader.line_num
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: a byte-order mark from Excel
+            found = _read_rows(csv.DictReader(handle), path, network, layers)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise AnalysisError(f"not a CSV text file ({exc})", str(path)) from None
     missing = [name for name in layers if name not in found]
     if missing:
         raise AnalysisError(f"no trace for layer {missing[0]!r} ({len(missing)} of {len(layers)} layers with "
@@ -83,11 +72,34 @@ def read_traces(path: str | Path, network: str, layers: Sequence[str]) -> dict[s
     return found
 
 
+def _read_rows(reader: csv.DictReader, path: Path, network: str,
+               layers: Sequence[str]) -> dict[str, tuple[float, int | None]]:
+    """The checked rows of a traces file, by layer."""
+    reader.fieldnames = _check_header(reader.fieldnames, path)
+    found: dict[str, tuple[float, int | None]] = {}
+    first_line: dict[str, int] = {}
+    for record in reader:
+        where = f"{path}:{reader.line_num}"
+        if None in record:
+            raise AnalysisError(f"{len(reader.fieldnames) + len(record[None])} fields, the header has "
+                                f"{len(reader.fieldnames)}", where)
+        name = (record.get("layer") or "").strip()
+        if not name:
+            raise AnalysisError("column 'layer': empty", where)
+        if name not in layers:
+            raise AnalysisError(f"column 'layer': no layer named {name!r} with weights in {network!r}", where)
+        if name in found:
+            raise AnalysisError(f"column 'layer': {name!r} already given on line {first_line[name]}", where)
+        found[name] = (_trace(record.get("trace"), where), _count(record.get("n"), where))
+        first_line[name] = reader.line_num
+    return found
+
+
 def _check_header(fields: Sequence[str] | None, path: Path) -> list[str]:
     """The header's column names, stripped, once they are known to be right."""
     if not fields:
         raise AnalysisError("empty file; expected a header 'layer,trace' (and optionally ',n')", str(path))
-    header = [f.strip() for f in fields]
+    header = [f.strip().lower() for f in fields]
     for name in header:
         if name not in TRACE_COLUMNS:
             raise AnalysisError(f"unknown column {name!r} (columns: {', '.join(TRACE_COLUMNS)})", f"{path}:1")

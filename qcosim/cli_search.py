@@ -79,6 +79,8 @@ def search(
         print(report.model_dump_json(indent=2))
     else:
         _console().print(*search_table(report), sep="\n")
+    if report.result.best is None:  # a question with no answer: scripts see it in the exit code
+        raise AnalysisError(f"no plan meets the budgets: {report.result.reason}", "search")
 
 
 def rank(
