@@ -74,7 +74,8 @@ def _mapping_info(counts: LayerCounts) -> MappingInfo:
         engine=m.engine, dataflow=m.dataflow.value, spatial_rows=m.fold.spatial_rows,
         spatial_cols=m.fold.spatial_cols, temporal=m.fold.temporal,
         folds=m.fold.row_folds * m.fold.col_folds * m.nest.instances,
-        tile_k=m.tile_k, tile_c=m.tile_c, tile_y=m.tile_y, loop_order=m.loop_order, tiles=m.tiles,
+        tile_k=m.tile_k, tile_c=m.tile_c, tile_y=m.tile_y, loop_order=m.loop_order,
+        resident=m.resident, tiles=m.tiles,
         lanes=m.precision.lanes, cycles_per_mac=m.precision.cycles_per_mac,
         executed_formats=(m.precision.weight_format, m.precision.act_format),
     )

@@ -161,11 +161,9 @@ def _buffer_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, view: Ha
         counts.write(register.name, layer.macs * accum)
 
 
-def _timing(counts: LayerCounts, view: HardwareView, loaded: list[str], footprint_bits: float) -> None:
-    """Fill the transfer plan and the layer's cycles (`tiling.layer_cycles`)."""
+def _timing(counts: LayerCounts, view: HardwareView, footprint_bits: float) -> None:
+    """The layer's cycles (`tiling.layer_cycles`) under its transfer plan (tiles and overlap flags)."""
     reads = counts.dram_read_bits
-    counts.loads_overlap = bool(loaded) and all(view.dram_facing(op).double_buffered for op in loaded)
-    counts.stores_overlap = view.dram_facing("outputs").double_buffered
     counts.first_load_bits = math.ceil(max(reads / counts.tiles, min(footprint_bits, reads)))
     busy = counts.busy_cycles(view)
     counts.cycles = math.ceil(float(layer_cycles(
@@ -195,10 +193,8 @@ def mac_layer_counts(
     counts.vector_bits, counts.vector_floating = vector_format(layer, m.precision.accum_bits)
     counts.vector_cycles = vector_cycles(layer, acc, counts.vector_ops, counts.vector_bits, counts.vector_floating)
     counts.tiles = m.tiles
-    loaded = [op for op, bits in (("weights", flows.weights), ("inputs", flows.inputs)) if bits]
-    if flows.spill:
-        loaded.append("outputs")  # partial sums come back for the next reduction tile
-    _timing(counts, view, loaded, sum(m.tile_bits[op] for op in loaded if op != "outputs"))
+    counts.loads_overlap, counts.stores_overlap = m.loads_overlap, m.stores_overlap  # the mapper's plan
+    _timing(counts, view, m.tile_bits["weights"] * bool(flows.weights) + m.tile_bits["inputs"] * bool(flows.inputs))
     return counts
 
 
@@ -228,5 +224,7 @@ def vector_layer_counts(layer: Layer, acc: Accelerator, view: HardwareView, res:
     counts.vector_bits, counts.vector_floating = spec.inputs.bits, spec.inputs.format.is_float
     counts.vector_cycles = vector_cycles(layer, acc, counts.vector_ops, counts.vector_bits, counts.vector_floating)
     counts.tiles = _vector_tiles(counts, view)
-    _timing(counts, view, ["inputs"] if inputs else [], 0)
+    counts.loads_overlap = bool(inputs) and acts_in.double_buffered
+    counts.stores_overlap = acts_out.double_buffered
+    _timing(counts, view, 0)
     return counts

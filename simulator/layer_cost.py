@@ -82,7 +82,7 @@ def _count(layer: Layer, acc: Accelerator, view: HardwareView, objective: Object
     found, errors = [], []
     for index in range(len(acc.engines)):
         try:
-            found.append(mac_layer_counts(layer, map_layer(layer, acc, view, index, objective, key), acc, view, res))
+            found.append(mac_layer_counts(layer, map_layer(layer, acc, view, index, objective, key, res), acc, view, res))
         except MappingError as exc:  # this engine cannot run it; another may
             errors.append(exc)
     if not found:

@@ -20,9 +20,11 @@ import numpy as np
 from hwmodels import Accelerator, ConfigError, MacArray
 from simulator.cache import BoundedCache
 from simulator.errors import MappingError
-from simulator.hardware_view import OPERANDS, HardwareView
+from simulator.hardware_view import HardwareView
+from simulator.residency import Residency
 from simulator.tiling import (
     LOOP_ORDERS,
+    RESIDENT,
     Dataflow,
     Fold,
     LoopNest,
@@ -30,6 +32,7 @@ from simulator.tiling import (
     TileCost,
     array_costs,
     evaluate_tiles,
+    lane_geometry,
     layer_cycles,
     merge_temporal,
     placement,
@@ -42,7 +45,7 @@ from workloads.quant import FormatKind, NumberFormat, parse_format
 
 __all__ = [
     "Objective", "PrecisionPlan", "LayerMapping", "Candidates", "loop_nest", "operand_widths", "plan_precision",
-    "candidate_table", "mapping_key", "LayerKey", "register_tiled_reads", "map_layer", "clear_caches",
+    "candidate_table", "pipelined_array", "mapping_key", "LayerKey", "register_tiled_reads", "map_layer", "clear_caches",
 ]
 
 
@@ -97,8 +100,14 @@ class LayerMapping:
     tile_c: int
     tile_y: int
     loop_order: str
+    resident: tuple[str, ...]
+    """Operands held whole on chip for the layer (fetched once), beyond the tile."""
     tiles: int
     """DRAM-level tiles over all instances."""
+    loads_overlap: bool
+    """DRAM loads stream in while the array computes (`_Scorer.overlap`)."""
+    stores_overlap: bool
+    """DRAM stores drain while the array computes."""
     tile_bits: dict[str, int]
     """On-chip bits of one tile per operand (outputs at accumulator width)."""
     dram_bits: dict[str, int]
@@ -180,6 +189,18 @@ def operand_widths(layer: Layer, accum_bits: int) -> OperandWidths:
     )
 
 
+_STATIONARY = {Dataflow.WEIGHT_STATIONARY: "weights", Dataflow.INPUT_STATIONARY: "inputs",
+               Dataflow.OUTPUT_STATIONARY: "outputs"}
+
+
+def pipelined_array(dataflow: Dataflow, view: HardwareView) -> bool:
+    """Whether the array's folds pipeline: its PEs double-buffer the stationary operand (a per-PE register
+    declared ``double_buffered``, as TPU v1's weight registers are)."""
+    operand = _STATIONARY.get(dataflow)
+    register = view.register(operand) if operand else None
+    return register is not None and register.double_buffered
+
+
 def _tile_needs(table: Candidates, view: HardwareView) -> dict[str, tuple[np.ndarray, int]]:
     """Bits each buffer must hold for one tile of every candidate, and the smallest such need.
 
@@ -246,8 +267,10 @@ class Candidates:
     """DRAM bits written, all instances (final outputs, half the partial-sum round trips)."""
     count: np.ndarray
     """Tiles over all instances."""
-    first_load_bits: np.ndarray
-    """DRAM bits before the first tile can start."""
+    stream_tile_bits: dict[str, np.ndarray]
+    """Bits of weights and of inputs one streamed tile brings in (an operand held whole arrives in such pieces)."""
+    output_bits: float
+    """Finished output bits of the layer, all instances (what a store writes when the output leaves)."""
     no_spill: np.ndarray
     """True where partial sums never leave the chip (the reduction loop is innermost)."""
     fill_bits: dict[str, np.ndarray]
@@ -275,7 +298,7 @@ class Candidates:
     def nbytes(self) -> int:
         arrays = [*vars(self.tiles).values(), self.lane_cycles, self.stream_lane_cycles, *self.reads.values(),
                   self.loads_bits,
-                  self.stores_bits, self.count, self.first_load_bits, self.no_spill, *self.fill_bits.values()]
+                  self.stores_bits, self.count, *self.stream_tile_bits.values(), self.no_spill, *self.fill_bits.values()]
         return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
 
 
@@ -284,15 +307,16 @@ _MAPPINGS = BoundedCache(max_entries=8192)
 
 
 def candidate_table(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, widths: OperandWidths,
-                    lanes: int = 1) -> Candidates:
-    """Every candidate tile of ``nest`` on a ``rows x wide`` array of ``lanes`` lanes per PE, with its
-    shape-only costs (cached)."""
-    key = (nest, dataflow, rows, wide, widths, lanes)
+                    lanes: int = 1, pipelined: bool = False) -> Candidates:
+    """Every candidate tile of ``nest`` folded over ``rows x wide`` (`tiling.lane_geometry`), with its
+    shape-only costs (cached). ``pipelined``: the array double-buffers its stationary operand
+    (`tiling.tile_cycles`)."""
+    key = (nest, dataflow, rows, wide, widths, lanes, pipelined)
     found = _CANDIDATES.get(key)
     if found is not None:
         return found
     tiles = evaluate_tiles(nest, widths, spatial_units(nest, dataflow, rows, wide))
-    lane_cycles, stream, reads = array_costs(nest, dataflow, rows, wide, tiles, lanes)
+    lane_cycles, stream, reads = array_costs(nest, dataflow, rows, wide, tiles, lanes, pipelined)
     n = nest.instances
     final_bits = nest.k * nest.y * nest.q * widths.output_bits
     spill = np.maximum(tiles.dram_output_bits - final_bits, 0) * n
@@ -305,56 +329,107 @@ def candidate_table(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, wi
         stores_bits=stores, count=count, transfer_bits=loads + stores,
         transfer_trips=count * ((loads > 0).astype(float) + (stores > 0)),
         final_tile_bits=tiles.k * tiles.y * nest.q * widths.output_bits,
-        first_load_bits=np.maximum(loads / count, np.minimum(tiles.weight_tile_bits + tiles.input_tile_bits, loads)),
-        no_spill=spill == 0, fill_bits=fills,
+        stream_tile_bits={"weights": tiles.weight_tile_bits[tiles.base], "inputs": tiles.input_tile_bits[tiles.base]},
+        output_bits=final_bits * n, no_spill=spill == 0, fill_bits=fills,
     )
     _CANDIDATES.put(key, table, table.nbytes)
     return table
 
 
-def _latency(table: Candidates, busy: np.ndarray, idx: np.ndarray, view: HardwareView) -> np.ndarray:
-    """Whole cycles of candidates ``idx``, with the latency model the cost model reports.
+@dataclass(frozen=True)
+class _Scorer:
+    """The latency and energy the cost model reports, for any subset of one table's candidates.
 
-    Whole cycles, as reported: a sub-cycle gain must not buy extra DRAM traffic.
+    What the layer finds on chip (``res``: inputs other layers left there,
+    an output that stays) is taken off its DRAM traffic before scoring, so the
+    mapper never trades compute for DRAM savings that do not exist.
     """
-    double = {op: view.dram_facing(op).double_buffered for op in OPERANDS}
-    loads_overlap = double["weights"] and double["inputs"] and (double["outputs"] | table.no_spill[idx])
-    return np.ceil(layer_cycles(busy[idx], table.loads_bits[idx], table.stores_bits[idx],
-                                table.first_load_bits[idx], table.count[idx], loads_overlap, double["outputs"],
-                                view.dram_bits_per_cycle, view.dram_latency_cycles))
 
+    table: Candidates
+    view: HardwareView
+    res: Residency
 
-def _latency_bound(table: Candidates, busy: np.ndarray, view: HardwareView) -> np.ndarray:
-    """A lower bound of `_latency` for every candidate: the busy time, or every transfer back to back.
+    def transfers(self, idx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(DRAM bits loaded, stored, filled into the input buffer) of candidates ``idx``."""
+        t = self.table
+        loads, stores, fill_in = t.loads_bits[idx], t.stores_bits[idx], t.fill_bits["inputs"][idx]
+        if self.res.inputs:
+            cut = fill_in * self.res.inputs
+            loads, fill_in = loads - cut, fill_in - cut
+        if self.res.outputs:
+            stores = stores - t.output_bits
+        return loads, stores, fill_in
 
-    `tiling.layer_cycles` is the longest of three paths; the compute-bound one
-    is at least the busy time, and the channel-bound one is exactly the
-    transfers. Cheaper than the whole formula, it rules most candidates out.
-    """
-    return np.maximum(busy, table.transfer_bits / view.dram_bits_per_cycle
-                      + table.transfer_trips * view.dram_latency_cycles)
+    def double_buffered(self, operand: str) -> bool:
+        """Whether the operand's DRAM-facing buffer fills or drains one half while the array works on the
+        other (declared by the hardware: ping-pong halves, or a scratchpad its compiler double-buffers)."""
+        return self.view.dram_facing(operand).double_buffered
 
+    def overlap(self, idx, fill_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(loads overlap compute, stores overlap compute) of candidates ``idx``.
 
-def _energy(table: Candidates, reads: dict, idx: np.ndarray, latency: np.ndarray, widths: OperandWidths,
-            view: HardwareView) -> np.ndarray:
-    """Every energy term the mapping changes, for candidates ``idx`` (pJ).
+        Loads overlap when every operand loaded tile by tile has a second buffer
+        to load into; an operand held whole has room for its next piece anyway.
+        """
+        t = self.table
+        held = t.tiles.resident[idx]
+        stores = self.double_buffered("outputs")
+        serial = (((t.fill_bits["weights"][idx] > 0) & (held & 1 == 0) & (not self.double_buffered("weights")))
+                  | ((fill_in > 0) & (held & 2 == 0) & (not self.double_buffered("inputs")))
+                  | (~t.no_spill[idx] & (not stores)))
+        return ~serial, np.full(serial.shape, stores)
 
-    DRAM traffic, buffer fills, the array's buffer reads and partial sums, and
-    leakage over the layer's cycles (MAC and per-MAC register energy do not
-    depend on the mapping).
-    """
-    psums = view.array_facing("outputs")
-    reads = {name: np.broadcast_to(v, table.count.shape)[idx] for name, v in reads.items()}
-    return (
-        (table.loads_bits[idx] + table.stores_bits[idx]) * view.dram_pj_per_bit
-        + table.fill_bits["weights"][idx] * view.dram_facing("weights").write_pj_per_bit
-        + table.fill_bits["inputs"][idx] * view.dram_facing("inputs").write_pj_per_bit
-        + reads["weights"] * widths.weight_bits * view.array_facing("weights").read_pj_per_bit
-        + reads["inputs"] * widths.input_bits * view.array_facing("inputs").read_pj_per_bit
-        + widths.accum_bits * (reads["psum_writes"] * psums.write_pj_per_bit
-                               + reads["psum_reads"] * psums.read_pj_per_bit)
-        + view.leakage_pj(latency)
-    )
+    def latency(self, busy: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Whole cycles of candidates ``idx`` (`tiling.layer_cycles`, as the cost model reports them).
+
+        Whole cycles, as reported: a sub-cycle gain must not buy extra DRAM traffic.
+        """
+        t, view = self.table, self.view
+        loads, stores, fill_in = self.transfers(idx)
+        loads_overlap, stores_overlap = self.overlap(idx, fill_in)
+        # The first tile waits for its weights and, unless all are on chip already, its inputs
+        # (`cost._timing`, the same rule).
+        footprint = t.stream_tile_bits["weights"][idx] + (self.res.inputs < 1) * t.stream_tile_bits["inputs"][idx]
+        first = np.maximum(loads / t.count[idx], np.minimum(footprint, loads))
+        return np.ceil(layer_cycles(busy[idx], loads, stores, first, t.count[idx], loads_overlap, stores_overlap,
+                                    view.dram_bits_per_cycle, view.dram_latency_cycles))
+
+    def latency_bound(self, busy: np.ndarray) -> np.ndarray:
+        """A lower bound of `latency` for every candidate: the busy time, or every transfer back to back.
+
+        `tiling.layer_cycles` is the longest of three paths; the compute-bound one
+        is at least the busy time, and the channel-bound one is exactly the
+        transfers. Cheaper than the whole formula, it rules most candidates out.
+        """
+        t, view = self.table, self.view
+        if self.res == Residency() or not (self.res.inputs or self.res.outputs):
+            bits, trips = t.transfer_bits, t.transfer_trips
+        else:
+            loads, stores, _ = self.transfers(slice(None))
+            bits, trips = loads + stores, t.count * ((loads > 0).astype(float) + (stores > 0))
+        return np.maximum(busy, bits / view.dram_bits_per_cycle + trips * view.dram_latency_cycles)
+
+    def energy(self, reads: dict, idx: np.ndarray, latency: np.ndarray, widths: OperandWidths) -> np.ndarray:
+        """Every energy term the mapping changes, for candidates ``idx`` (pJ).
+
+        DRAM traffic, buffer fills, the array's buffer reads and partial sums, and
+        leakage over the layer's cycles (MAC and per-MAC register energy do not
+        depend on the mapping).
+        """
+        t, view = self.table, self.view
+        psums = view.array_facing("outputs")
+        reads = {name: np.broadcast_to(v, t.count.shape)[idx] for name, v in reads.items()}
+        loads, stores, fill_in = self.transfers(idx)
+        return (
+            (loads + stores) * view.dram_pj_per_bit
+            + t.fill_bits["weights"][idx] * view.dram_facing("weights").write_pj_per_bit
+            + fill_in * view.dram_facing("inputs").write_pj_per_bit
+            + reads["weights"] * widths.weight_bits * view.array_facing("weights").read_pj_per_bit
+            + reads["inputs"] * widths.input_bits * view.array_facing("inputs").read_pj_per_bit
+            + widths.accum_bits * (reads["psum_writes"] * psums.write_pj_per_bit
+                                   + reads["psum_reads"] * psums.read_pj_per_bit)
+            + view.leakage_pj(latency)
+        )
 
 
 def register_tiled_reads(nest: LoopNest, widths: OperandWidths, view: HardwareView) -> dict[str, float]:
@@ -386,26 +461,26 @@ def register_tiled_reads(nest: LoopNest, widths: OperandWidths, view: HardwareVi
     }
 
 
-def _select(table: Candidates, reads: dict, busy: np.ndarray, fits: np.ndarray | None, widths: OperandWidths,
-            view: HardwareView, objective: Objective) -> int:
+def _select(scorer: _Scorer, reads: dict, busy: np.ndarray, fits: np.ndarray | None, widths: OperandWidths,
+            objective: Objective) -> int:
     """The best of the candidates that fit (``fits``; None: all): the objective first, the other on ties.
 
     Ties that remain go to the lowest index (the first tile size and loop order generated).
     """
     if objective is Objective.LATENCY:
-        bound = _latency_bound(table, busy, view)
+        bound = scorer.latency_bound(busy)
         if fits is not None:
             bound = np.where(fits, bound, np.inf)
-        ceiling = _latency(table, busy, np.array([np.argmin(bound)]), view)[0]
+        ceiling = scorer.latency(busy, np.array([np.argmin(bound)]))[0]
         idx = np.flatnonzero(bound <= ceiling)  # only these can reach the best whole-cycle latency
     else:
-        idx = np.arange(len(table.count)) if fits is None else np.flatnonzero(fits)
-    latency = _latency(table, busy, idx, view)
+        idx = np.arange(len(scorer.table.count)) if fits is None else np.flatnonzero(fits)
+    latency = scorer.latency(busy, idx)
     if objective is Objective.LATENCY:
         tied = latency == latency.min()
         idx, latency = idx[tied], latency[tied]
-        return int(idx[np.argmin(_energy(table, reads, idx, latency, widths, view))]) if len(idx) > 1 else int(idx[0])
-    energy = _energy(table, reads, idx, latency, widths, view)
+        return int(idx[np.argmin(scorer.energy(reads, idx, latency, widths))]) if len(idx) > 1 else int(idx[0])
+    energy = scorer.energy(reads, idx, latency, widths)
     if objective is Objective.EDP:
         return int(idx[np.argmin(latency * energy)])
     tied = energy == energy.min()
@@ -414,7 +489,7 @@ def _select(table: Candidates, reads: dict, busy: np.ndarray, fits: np.ndarray |
 
 def map_layer(
     layer: Layer, acc: Accelerator, view: HardwareView, engine_index: int = 0,
-    objective: Objective = Objective.LATENCY, key: LayerKey | None = None,
+    objective: Objective = Objective.LATENCY, key: LayerKey | None = None, res: Residency = Residency(),
 ) -> LayerMapping:
     """Map a MAC layer onto engine ``engine_index``: precision, fold and the best feasible tile.
 
@@ -431,10 +506,10 @@ def map_layer(
         Unsupported formats, or no tile fits a buffer (the message names the
         buffer and the smallest size that would work).
     """
-    cache_key = (key or LayerKey(layer), view, engine_index, objective)
+    cache_key = (key or LayerKey(layer), view, engine_index, objective, res)
     found = _MAPPINGS.get(cache_key)
     if found is None:
-        found = _map_layer(layer, acc, view, engine_index, objective)
+        found = _map_layer(layer, acc, view, engine_index, objective, res)
         _MAPPINGS.put(cache_key, found)
     return found if found.layer == layer.name else dataclasses.replace(found, layer=layer.name)
 
@@ -463,14 +538,14 @@ class LayerKey:
 
 
 def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index: int,
-               objective: Objective) -> LayerMapping:
+               objective: Objective, res: Residency) -> LayerMapping:
     engine = acc.engines[engine_index]
     plan = plan_precision(layer, engine)
     nest = loop_nest(layer)
     dataflow = engine.dataflow
-    wide = engine.cols * plan.lanes
+    tall, wide = lane_geometry(dataflow, engine.rows, engine.cols, plan.lanes)
     widths = operand_widths(layer, engine.accum_bits)
-    table = candidate_table(nest, dataflow, engine.rows, wide, widths, plan.lanes)
+    table = candidate_table(nest, dataflow, tall, wide, widths, plan.lanes, pipelined_array(dataflow, view))
     tiles = table.tiles
     needs = _tile_needs(table, view)
     fits, full = _feasible(needs, view)
@@ -488,7 +563,10 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
     reads = table.reads
     if dataflow is Dataflow.ROW_STATIONARY:
         reads = register_tiled_reads(nest, widths, view)
-    best = _select(table, reads, busy, fits, widths, view, objective)
+    scorer = _Scorer(table, view, res)
+    best = _select(scorer, reads, busy, fits, widths, objective)
+    _, _, fill_in = scorer.transfers(np.array([best]))
+    loads_overlap, stores_overlap = scorer.overlap(np.array([best]), fill_in)
     k, c, y = int(tiles.k[best]), int(tiles.c[best]), int(tiles.y[best])
     array_tile = tuple(int(d) for d in merge_temporal(nest, dataflow, k, c, y, tiles.order[best]))
     n = nest.instances
@@ -499,7 +577,8 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
         dataflow=dataflow,
         precision=plan,
         nest=nest,
-        fold=_tile_fold(nest, dataflow, engine.rows, wide, array_tile, int(table.lane_cycles[best])),
+        fold=_tile_fold(nest, dataflow, tall, wide, array_tile, int(table.lane_cycles[best]),
+                        engine.pes * plan.lanes),
         compute_cycles=int(compute[best]),
         stream_cycles=min(int(compute[best]), math.ceil(int(table.stream_lane_cycles[best]) * plan.cycles_per_mac)),
         array_reads={name: float(np.broadcast_to(v, table.count.shape)[best]) for name, v in reads.items()},
@@ -507,11 +586,14 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
         tile_c=c,
         tile_y=y,
         loop_order=LOOP_ORDERS[int(tiles.order[best])],
+        resident=tuple(name for i, name in enumerate(RESIDENT) if int(tiles.resident[best]) >> i & 1),
         tiles=int(tiles.tiles[best]) * n,
-        tile_bits={
-            "weights": int(tiles.weight_tile_bits[best]),
-            "inputs": int(tiles.input_tile_bits[best]),
-            "outputs": int(tiles.output_tile_bits[best]),
+        loads_overlap=bool(loads_overlap[0]),
+        stores_overlap=bool(stores_overlap[0]),
+        tile_bits={  # the streamed tile (an operand held whole arrives in these pieces)
+            "weights": int(tiles.weight_tile_bits[tiles.base[best]]),
+            "inputs": int(tiles.input_tile_bits[tiles.base[best]]),
+            "outputs": int(tiles.output_tile_bits[tiles.base[best]]),
         },
         dram_bits={
             "weights": int(tiles.dram_weight_bits[best]) * n,
@@ -521,14 +603,14 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
     )
 
 
-def _tile_fold(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, tile: tuple[int, int, int],
-               lane_cycles: int) -> Fold:
-    """How the chosen (full) tile lies on the array, with the layer's total array cycles."""
+def _tile_fold(nest: LoopNest, dataflow: Dataflow, tall: int, wide: int, tile: tuple[int, int, int],
+               lane_cycles: int, lanes_total: int) -> Fold:
+    """How the chosen (full) tile lies on the ``tall x wide`` fold geometry, with the layer's array cycles."""
     sr, sc, t = placement(nest, dataflow, *tile)
     return Fold(
         spatial_rows=sr, spatial_cols=sc, temporal=t,
-        row_folds=math.ceil(sr / rows), col_folds=math.ceil(sc / wide),
-        compute_cycles=lane_cycles, utilization=nest.macs / (lane_cycles * rows * wide),
+        row_folds=math.ceil(sr / tall), col_folds=math.ceil(sc / wide),
+        compute_cycles=lane_cycles, utilization=nest.macs / (lane_cycles * lanes_total),
     )
 
 

@@ -117,6 +117,8 @@ class MappingInfo(FrozenModel):
     """Output rows per DRAM-level tile."""
     loop_order: str = ""
     """Outer-to-inner order of the tiled loops (``k``, ``c``, ``y``)."""
+    resident: tuple[str, ...] = ()
+    """Operands held whole on chip for the layer (fetched from DRAM once), beyond the tile."""
     tiles: int = 1
     """DRAM-level tiles over all instances."""
     lanes: int = 1

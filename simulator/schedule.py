@@ -58,7 +58,8 @@ class Schedule:
             rows.append({
                 "layer": c.layer.name, "engine": c.engine, "start_cycle": self.start_cycles[c.layer.name],
                 "cycles": c.cycles, "tiles": c.tiles,
-                "tile": {"k": m.tile_k, "c": m.tile_c, "y": m.tile_y, "loop_order": m.loop_order} if m else None,
+                "tile": {"k": m.tile_k, "c": m.tile_c, "y": m.tile_y, "loop_order": m.loop_order,
+                         "resident": list(m.resident)} if m else None,
                 "reads_bits": dict(c.reads_bits), "writes_bits": dict(c.writes_bits),
                 "dram_read_bits": c.dram_read_bits, "dram_write_bits": c.dram_write_bits,
             })

@@ -35,8 +35,11 @@ __all__ = [
     "LoopNest",
     "Fold",
     "systolic_cycles",
+    "fold_window",
+    "lane_geometry",
     "OperandWidths",
     "TileCost",
+    "RESIDENT",
     "LOOP_ORDERS",
     "DISTINCT_ORDERS",
     "evaluate_tiles",
@@ -103,13 +106,31 @@ class Fold:
     """Fraction of the PEs doing useful work while the array runs, fill and drain included."""
 
 
-def systolic_cycles(sr: int, sc: int, t: int, rows: int, cols: int) -> int:
-    """Cycles of one GEMM on a systolic array, SCALE-Sim's closed form.
+def fold_window(t, rows: int, cols: int, dataflow: Dataflow):
+    """Cycles one fold occupies a ``rows x cols`` systolic array with temporal extent ``t``, SCALE-Sim v3's.
 
-    Samajdar et al., "SCALE-Sim: Systolic CNN Accelerator Simulator",
-    arXiv:1811.02883, Sec. IV: a mapping that fits the array takes
-    ``2*S_R + S_C + T - 2`` cycles (fill, stream, drain); a larger one is cut
-    into ``ceil(S_R/R) * ceil(S_C/C)`` folds of ``2*R + C + T - 2`` cycles each.
+    SCALE-Sim v3.0.0 (``compute/systolic_compute_{os,ws,is}.py``): every fold
+    occupies the whole array, partial folds included, for
+    ``2*R + C + T - 2`` cycles under weight and input stationary (``R`` to
+    load the stationary operand, ``R - 1`` input skew, ``C - 1`` output skew,
+    ``T`` streaming) and ``T + R + C - 2`` under output stationary, whose
+    outputs shift out during the skew tail of the same fold.
+
+    Examples
+    --------
+    >>> fold_window(512, 32, 32, Dataflow.OUTPUT_STATIONARY)   # ResNet-18's fc, one fold
+    574
+    >>> fold_window(512, 32, 32, Dataflow.WEIGHT_STATIONARY)
+    606
+    """
+    if dataflow is Dataflow.OUTPUT_STATIONARY:
+        return t + rows + cols - 2
+    return 2 * rows + cols + t - 2
+
+
+def systolic_cycles(sr: int, sc: int, t: int, rows: int, cols: int,
+                    dataflow: Dataflow = Dataflow.WEIGHT_STATIONARY) -> int:
+    """Cycles of one GEMM on a systolic array: ``ceil(S_R/R) * ceil(S_C/C)`` folds of `fold_window`.
 
     Examples
     --------
@@ -117,10 +138,10 @@ def systolic_cycles(sr: int, sc: int, t: int, rows: int, cols: int) -> int:
     38
     >>> systolic_cycles(sr=20, sc=8, t=16, rows=8, cols=8)  # 3 folds of 38
     114
+    >>> systolic_cycles(sr=20, sc=8, t=16, rows=8, cols=8, dataflow=Dataflow.OUTPUT_STATIONARY)  # 3 x 30
+    90
     """
-    if sr <= rows and sc <= cols:
-        return 2 * sr + sc + t - 2
-    return (2 * rows + cols + t - 2) * math.ceil(sr / rows) * math.ceil(sc / cols)
+    return int(systolic_cycles_array(sr, sc, t, rows, cols, dataflow=dataflow))
 
 
 def placement(nest: LoopNest, dataflow: Dataflow, k, c, y) -> tuple:
@@ -140,26 +161,66 @@ def placement(nest: LoopNest, dataflow: Dataflow, k, c, y) -> tuple:
     return nest.r * c, y * k, nest.q * nest.s
 
 
-def systolic_cycles_array(sr, sc, t, rows: int, cols: int, lanes: int = 1) -> np.ndarray:
-    """`systolic_cycles` over arrays of mappings, on ``cols`` effective columns of ``lanes`` lanes per PE.
+def lane_geometry(dataflow: Dataflow, rows: int, cols: int, lanes: int) -> tuple[int, int]:
+    """(rows, columns) a layer folds over on a ``rows x cols`` array of ``lanes`` MAC lanes per PE.
 
     A precision-scalable PE (Bit Fusion's fused unit at low bits, a subword
-    int4 PE) computes ``lanes`` columns' worth of MACs side by side, so the
-    effective width ``cols`` decides the folds, while the pipeline that fills
-    and drains is the physical one: ``cols / lanes`` PEs across (``ceil(S_C /
-    lanes)`` when the mapping fits).
+    int4 PE) sums its ``lanes`` products inside the unit (Sharma et al., ISCA
+    2018, Sec. III: the BitBricks' products are shift-added), so the lanes
+    lengthen the reduction each PE does per cycle and the partial sums leaving
+    a column do not multiply: the reduction lies on the rows under weight,
+    input and row stationary (``rows x lanes`` effective rows) and runs in
+    time under output stationary (``T / lanes`` cycles, `systolic_cycles_array`).
+
+    >>> lane_geometry(Dataflow.WEIGHT_STATIONARY, 16, 32, 16)   # Bit Fusion at 2 bits
+    (256, 32)
+    >>> lane_geometry(Dataflow.OUTPUT_STATIONARY, 16, 32, 16)
+    (16, 32)
+    """
+    if dataflow is Dataflow.OUTPUT_STATIONARY:
+        return rows, cols
+    return rows * lanes, cols
+
+
+def systolic_cycles_array(sr, sc, t, rows: int, cols: int, lanes: int = 1,
+                          dataflow: Dataflow = Dataflow.WEIGHT_STATIONARY, pipelined: bool = False) -> np.ndarray:
+    """Array cycles of mappings (arrays allowed) folded over ``rows x cols`` (`lane_geometry`'s).
+
+    The lanes decide the folds; the pipeline that fills and drains is the
+    physical one, ``rows / lanes`` PEs down (or ``T / lanes`` streaming cycles
+    under output stationary).
+
+    Systolic dataflows pay SCALE-Sim v3's `fold_window` per fold, back to back.
+    A ``pipelined`` array double-buffers its stationary operand in the PEs
+    (TPU v1's weights, Jouppi et al., ISCA 2017): the next fold's operand
+    shifts in (``rows`` cycles) while the current one streams, so after the
+    first window each fold costs ``max(T, rows)``. Row stationary keeps the
+    closed form of SCALE-Sim's paper with the fitting case on the used PEs
+    only (``2*S_R + S_C + T - 2``), as Eyeriss's PE sets are sized to the layer.
 
     Examples
     --------
-    >>> int(systolic_cycles_array(8, 8, 16, rows=8, cols=8))            # SCALE-Sim: 2*8 + 8 + 16 - 2
+    >>> int(systolic_cycles_array(8, 8, 16, rows=8, cols=8))            # 2*8 + 8 + 16 - 2
     38
-    >>> int(systolic_cycles_array(8, 16, 16, rows=8, cols=16, lanes=2))  # 8 PEs across, 2 lanes each
+    >>> int(systolic_cycles_array(16, 8, 16, rows=16, cols=8, lanes=2))  # 8 PEs down, 2 lanes each
     38
+    >>> int(systolic_cycles_array(24, 8, 1, rows=8, cols=8))             # 3 matrix-vector folds of 2*8 + 8 + 1 - 2
+    69
+    >>> int(systolic_cycles_array(24, 8, 1, rows=8, cols=8, pipelined=True))  # 23 + 2 x 8: weights shift in
+    39
     """
     sr, sc, t = np.asarray(sr), np.asarray(sc), np.asarray(t)
-    physical = cols // lanes
-    folded = (2 * rows + physical + t - 2) * -(-sr // rows) * -(-sc // cols)
-    return np.where((sr <= rows) & (sc <= cols), 2 * sr + -(-sc // lanes) + t - 2, folded)
+    folds = -(-sr // rows) * -(-sc // cols)
+    physical = rows if dataflow is Dataflow.OUTPUT_STATIONARY else rows // lanes
+    if dataflow is Dataflow.OUTPUT_STATIONARY:
+        t = -(-t // lanes)
+    if dataflow is Dataflow.ROW_STATIONARY:
+        folded = (2 * physical + cols + t - 2) * folds
+        return np.where((sr <= rows) & (sc <= cols), 2 * -(-sr // lanes) + sc + t - 2, folded)
+    window = fold_window(t, physical, cols, dataflow)
+    if pipelined:
+        return window + (folds - 1) * np.maximum(t, physical)
+    return window * folds
 
 
 def over_tiles(nest: LoopNest, k, c, y, per_tile) -> np.ndarray | tuple:
@@ -212,15 +273,20 @@ def merge_temporal(nest: LoopNest, dataflow: Dataflow, k, c, y, order) -> tuple:
     return k, c, y
 
 
-def tile_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, y, lanes: int = 1) -> tuple:
+def tile_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, y, lanes: int = 1,
+                pipelined: bool = False) -> tuple:
     """(array cycles, streaming cycles) of all instances at one MAC per PE lane, tile by tile.
 
-    ``cols`` is the effective width (columns x ``lanes``). Array cycles are
-    SCALE-Sim's per fold and tile, fill and drain included (`systolic_cycles_array`);
-    streaming cycles are the ``T`` of each fold, so their difference is the fill
-    and drain. A tile smaller than the array leaves PEs idle; a tile of one
-    output row on a weight-stationary array streams for one cycle per fold: the
-    mapper sees that cost.
+    ``rows x cols`` is the fold geometry (`lane_geometry`). Array cycles are
+    `systolic_cycles_array` per tile, fill and drain included; streaming
+    cycles are the ``T`` of each fold, so their difference is the fill and
+    drain. A tile smaller than the array leaves PEs idle; a tile of one output
+    row on a weight-stationary array streams for one cycle per fold: the mapper
+    sees that cost. On a ``pipelined`` array folds follow each other across
+    tiles and instances too, so the layer pays one first window; what stops the
+    pipeline is the layer boundary (its outputs drain before the next layer's
+    inputs can enter) and a stream shorter than the stationary operand's
+    shift-in (``T < rows``).
 
     Examples
     --------
@@ -228,23 +294,35 @@ def tile_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, 
     ...                 input_cols=1, input_elements=128)
     >>> [int(v) for v in tile_cycles(nest, Dataflow.WEIGHT_STATIONARY, 4, 4, 4, 16, 8)]  # 4 folds of 2*4+4+8-2, T = 8
     [72, 32]
+    >>> [int(v) for v in tile_cycles(nest, Dataflow.WEIGHT_STATIONARY, 4, 4, 4, 16, 8, pipelined=True)]  # 18 + 3 x 8
+    [42, 32]
     """
+    physical = rows if dataflow is Dataflow.OUTPUT_STATIONARY else rows // lanes
+    divide = lanes if dataflow is Dataflow.OUTPUT_STATIONARY else 1
+
     def per_tile(kt, ct, yt):
         sr, sc, t = placement(nest, dataflow, kt, ct, yt)
-        return systolic_cycles_array(sr, sc, t, rows, cols, lanes), t * -(-sr // rows) * -(-sc // cols)
+        folds = -(-sr // rows) * -(-sc // cols)
+        if pipelined:
+            return folds * np.maximum(-(-t // divide), physical), -(-t // divide) * folds
+        return systolic_cycles_array(sr, sc, t, rows, cols, lanes, dataflow, False), -(-t // divide) * folds
 
     compute, stream = over_tiles(nest, k, c, y, per_tile)
-    return nest.instances * np.asarray(compute), nest.instances * np.asarray(stream)
+    compute = nest.instances * np.asarray(compute)
+    if pipelined:  # one first window for the layer: its fill and drain beyond the steady fold
+        t = -(-placement(nest, dataflow, np.asarray(k), np.asarray(c), np.asarray(y))[2] // divide)
+        compute = compute + fold_window(t, physical, cols, dataflow) - np.maximum(t, physical)
+    return compute, nest.instances * np.asarray(stream)
 
 
 def tile_compute_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, y,
-                        lanes: int = 1) -> np.ndarray:
+                        lanes: int = 1, pipelined: bool = False) -> np.ndarray:
     """Array cycles of all instances, fill and drain included (`tile_cycles`' first part)."""
-    return tile_cycles(nest, dataflow, rows, cols, k, c, y, lanes)[0]
+    return tile_cycles(nest, dataflow, rows, cols, k, c, y, lanes, pipelined)[0]
 
 
 def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles: TileCost,
-                lanes: int = 1) -> tuple:
+                lanes: int = 1, pipelined: bool = False) -> tuple:
     """Lane cycles, streaming cycles and array reads of every candidate, each shape evaluated once per
     loop order class.
 
@@ -252,9 +330,9 @@ def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles:
     depends on the order only through whether the temporal loop is innermost
     (`merge_temporal`), so each shape is evaluated as is and merged, then picked.
     """
-    runs = tiles.orders_per_shape
-    k, c, y = tiles.k[::runs], tiles.c[::runs], tiles.y[::runs]
-    plain = (tile_cycles(nest, dataflow, rows, cols, k, c, y, lanes),
+    runs, plain_count = tiles.orders_per_shape, int(np.count_nonzero(tiles.resident == 0))
+    k, c, y = tiles.k[:plain_count:runs], tiles.c[:plain_count:runs], tiles.y[:plain_count:runs]
+    plain = (tile_cycles(nest, dataflow, rows, cols, k, c, y, lanes, pipelined),
              tile_array_reads(nest, dataflow, rows, cols, k, c, y))
     temporal = _TEMPORAL_LOOP[dataflow]
     if temporal is None:
@@ -262,10 +340,10 @@ def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles:
     else:
         full = merge_temporal(nest, dataflow, k, c, y, np.full(len(k), LOOP_ORDERS.index(
             next(order for order in LOOP_ORDERS if order[-1] == temporal))))
-        merged = (tile_cycles(nest, dataflow, rows, cols, *full, lanes),
+        merged = (tile_cycles(nest, dataflow, rows, cols, *full, lanes, pipelined),
                   tile_array_reads(nest, dataflow, rows, cols, *full))
         use_merged = _INNERMOST[tiles.order] == temporal
-    shape = np.arange(len(tiles.k)) // runs
+    shape = tiles.base // runs  # what the array does depends on the tile and order, not on what is held
 
     def pick(a, b):
         return np.where(use_merged, np.broadcast_to(b, k.shape)[shape], np.broadcast_to(a, k.shape)[shape])
@@ -317,6 +395,11 @@ class OperandWidths:
     output_bits: float
     accum_bits: int
 
+
+RESIDENT = ("weights", "inputs", "outputs")
+"""Operands a candidate may hold whole on chip; bit ``i`` of `TileCost.resident` is ``RESIDENT[i]``."""
+_RESIDENT_SETS = (0b001, 0b010, 0b100, 0b011, 0b101, 0b110)
+"""Operands held whole together (a loop order refetches at most two operands, so never all three)."""
 
 LOOP_ORDERS = ("kcy", "kyc", "cky", "cyk", "yck", "ykc")
 """Outer-to-inner orders of the three tiled loops; only the innermost one changes reuse."""
@@ -373,8 +456,13 @@ class TileCost:
     """Output and partial-sum traffic (reads and writes)."""
     tiles: np.ndarray
     """Number of tiles per instance."""
+    resident: np.ndarray
+    """Bitmask of the operands held whole on chip (`RESIDENT` bits): fetched once, however the loops turn."""
+    base: np.ndarray
+    """Index of the candidate with the same tile and loop order and nothing held whole (itself, if so)."""
     orders_per_shape: int = len(LOOP_ORDERS)
-    """Candidates come in runs of this many loop orders per (k, c, y)."""
+    """The first ``len(base)`` candidates with nothing held whole come in runs of this many loop orders
+    per (k, c, y); candidates holding an operand whole follow them."""
 
     @property
     def dram_bits(self) -> np.ndarray:
@@ -392,6 +480,27 @@ def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, in
     accumulator width before the final write at output width. Only ``orders``
     (indices into `LOOP_ORDERS`) are generated: by default one per innermost
     loop, as the orders sharing an innermost loop cost exactly the same.
+
+    Each operand is kept at the level that holds it (as Timeloop and ZigZag map
+    per operand): every candidate that refetches an operand (or spills partial
+    sums) comes again holding that operand whole on chip, once and
+    compulsorily fetched, at the price of a buffer that holds it all; the
+    buffer sizes decide later which of them fit. A 2048 x 4096 x 4096 GEMM
+    whose inputs and outputs fit the TPU's unified buffer and accumulators
+    thus moves only its compulsory traffic, however small its weight tiles.
+
+    Examples
+    --------
+    A 4 x 4 x 4 GEMM tiled by 2 along k with ``y`` innermost reads its inputs
+    twice, or once when they are held whole (8-bit operands, 32-bit psums):
+
+    >>> nest = LoopNest(instances=1, k=4, c=4, y=4, q=1, r=1, s=1, stride=1, halo=0,
+    ...                 input_cols=1, input_elements=16)
+    >>> t = evaluate_tiles(nest, OperandWidths(8, 8, 8, 32))
+    >>> split = (t.k == 2) & (t.c == 4) & (t.y == 4) & (t.order == LOOP_ORDERS.index("kcy"))
+    >>> [(int(r), int(b), int(i)) for r, b, i in zip(t.resident[split], t.input_tile_bits[split],
+    ...                                               t.dram_input_bits[split])]
+    [(0, 128, 256), (2, 128, 128)]
     """
     ks = tile_candidates(nest.k, spatial[0])
     cs = tile_candidates(nest.c, spatial[1])
@@ -414,11 +523,29 @@ def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, in
     dram_w = np.where(inner == "y", w_total, w_total * ty)
     dram_i = np.where(inner == "k", i_pass, i_pass * tk)
     dram_o = np.where(inner == "c", o_final, o_final + 2 * (tc - 1) * o_psum)
+    # Holding an operand whole: its buffer needs the whole tensor (partial sums at accumulator width),
+    # and it crosses the DRAM interface once (inputs without the halo rows tiles re-read).
+    whole = (w_total, nest.input_elements * widths.input_bits, nest.k * nest.y * nest.q * widths.accum_bits)
+    compulsory = (w_total, nest.input_elements * widths.input_bits, o_final)
+    base = np.arange(len(k))
+    need, dram = [w_tile, i_tile, o_tile], [dram_w, dram_i, dram_o]
+    variants, masks = [base], [np.zeros(len(k), dtype=np.int8)]
+    refetched = [dram[i] > compulsory[i] for i in range(3)]
+    for mask in _RESIDENT_SETS:
+        held = [i for i in range(3) if mask >> i & 1]
+        chosen = np.flatnonzero(np.logical_and.reduce([refetched[i] for i in held]))
+        variants.append(chosen)
+        masks.append(np.full(len(chosen), mask, dtype=np.int8))
+    index, resident = np.concatenate(variants), np.concatenate(masks)
+    for i in range(3):
+        held = (resident >> i & 1).astype(bool)
+        need[i] = np.where(held, whole[i], need[i][index])
+        dram[i] = np.where(held, compulsory[i], dram[i][index])
     return TileCost(
-        k=k, c=c, y=y, order=order,
-        weight_tile_bits=w_tile, input_tile_bits=i_tile, output_tile_bits=o_tile,
-        dram_weight_bits=dram_w, dram_input_bits=dram_i, dram_output_bits=dram_o,
-        tiles=tk * tc * ty, orders_per_shape=len(orders),
+        k=k[index], c=c[index], y=y[index], order=order[index],
+        weight_tile_bits=need[0], input_tile_bits=need[1], output_tile_bits=need[2],
+        dram_weight_bits=dram[0], dram_input_bits=dram[1], dram_output_bits=dram[2],
+        tiles=(tk * tc * ty)[index], resident=resident, base=index, orders_per_shape=len(orders),
     )
 
 
@@ -446,7 +573,11 @@ def layer_cycles(
         serial = busy + the loads and stores that do not overlap
         cycles = max(pre + serial + post,                 compute-bound
                      overlapped loads + serial / tiles + post,   load-bound: then the last tile
-                     all transfers)                       DRAM channel-bound
+                     all transfers + idle)                DRAM channel-bound
+
+    where ``idle`` is the part of the last tile's compute that the channel
+    cannot fill with the store before it: ``max(busy - store, 0) / tiles``
+    (its load must end before it starts; its store waits for it).
 
     Examples
     --------
@@ -472,4 +603,5 @@ def layer_cycles(
     post = overlap_out * stores * (lat + store_bits / tiles / bw)
     serial = busy_cycles + (1 - overlap_in) * load_time + (1 - overlap_out) * store_time
     load_bound = overlap_in * load_time + serial / tiles + post
-    return np.maximum(np.maximum(pre + serial + post, load_bound), load_time + store_time)
+    idle = np.maximum(busy_cycles - store_time, 0) / tiles
+    return np.maximum(np.maximum(pre + serial + post, load_bound), load_time + store_time + idle)

@@ -141,15 +141,22 @@ def test_latency_holds_the_channel_for_every_transfer():
 
 
 def test_single_buffered_zoo_layers_cost_the_sum_of_their_parts():
-    # edge-npu has no double-buffered DRAM-facing buffer and one channel: every layer is
-    # sum over groups of (latency + ceil(load/bw)) + busy + sum of (latency + ceil(store/bw)).
+    # edge-npu has no double-buffered DRAM-facing buffer and one channel: every layer that holds no
+    # operand whole is sum over groups of (latency + ceil(load/bw)) + busy + sum of (latency +
+    # ceil(store/bw)). (An operand held whole has room for its next piece: its loads overlap.)
     acc = load_hardware("edge-npu")
     graph = apply_quant(load_workload("resnet18"), "w8a8")
     view = hardware_view(acc)
     result = simulate(graph, acc, DES)
+    checked = 0
     for i, (counts, layer) in enumerate(zip(map_graph(graph, acc).counts, result.layers, strict=True)):
         plan = plan_layer(counts, i, view, DES.max_events_per_layer)
-        assert plan.load_slots == plan.store_slots == 1
+        assert plan.store_slots == 1
+        if counts.mapping is not None and counts.mapping.resident:
+            assert plan.load_slots == 2, layer.name
+            continue
+        assert plan.load_slots == 1
+        checked += 1
 
         def transfer(bits):
             return view.dram_latency_cycles + math.ceil(bits / view.dram_bits_per_cycle) if bits else 0
@@ -157,6 +164,7 @@ def test_single_buffered_zoo_layers_cost_the_sum_of_their_parts():
         expected = plan.busy_cycles + sum(transfer(plan.group_load_bits(g)) + transfer(plan.group_store_bits(g))
                                           for g in range(plan.groups))
         assert layer.cycles == expected, layer.name
+    assert checked >= 10  # the vector layers at least
 
 
 def test_groups_split_work_exactly():
@@ -181,7 +189,8 @@ def branches():
 
 def two_engine_hw():
     # WS on 4x4: a = 1 fold of 2*4 + 4 + 64 - 2 = 74, b = 16 folds of 14 = 224;
-    # OS on 4x4: a = 224, b = 74. The mapper sends a to ws and b to os.
+    # OS on 4x4 (SCALE-Sim v3's T + R + C - 2): a = 16 folds of 4 + 6 = 160, b = 64 + 6 = 70.
+    # The mapper sends a to ws and b to os.
     engines = [{"name": "ws", "rows": 4, "cols": 4, "dataflow": "weight_stationary", "precision": INT8},
                {"name": "os", "rows": 4, "cols": 4, "dataflow": "output_stationary", "precision": INT8}]
     return tiny_hw(engines=engines, bytes_per_cycle=4.0)  # 32 bits per cycle, 10 cycles latency
@@ -190,22 +199,25 @@ def two_engine_hw():
 def test_independent_branches_run_concurrently_and_contend_for_dram():
     acc = two_engine_hw()
     a, b = map_graph(branches(), acc).counts
-    assert (a.engine, b.engine, a.compute_cycles, b.compute_cycles) == ("ws", "os", 74, 74)
+    # a holds its 16 weights and 256 inputs whole and runs in 3 tiles of 22, 22 and 20 rows, so its
+    # loads stream in while it computes: 2*4 + 4 + T - 2 per tile = 32 + 32 + 30 = 94 cycles.
+    assert (a.engine, b.engine, a.compute_cycles, b.compute_cycles) == ("ws", "os", 94, 70)
+    assert (a.tiles, a.mapping.resident, a.loads_overlap, b.loads_overlap) == (3, ("weights", "inputs"), True, False)
     # a: reads 2336 bits, writes 2080; b: reads 4256, writes 160 (scales included).
     assert (a.dram_read_bits, a.dram_write_bits, b.dram_read_bits, b.dram_write_bits) == (2336, 2080, 4256, 160)
     result = simulate(branches(), acc, DES)
-    # Alone: a = (10 + 73) + 74 + (10 + 65) = 232; b = (10 + 133) + 74 + (10 + 5) = 232.
-    # Together, both want DRAM at cycle 0 (a first: program order breaks the tie):
-    #   a load [0, 83), b load [83, 226), a compute [83, 157), a store waits to [226, 301),
-    #   b compute [226, 300), b store waits to [301, 316) -> 316 < 232 + 232.
-    assert [(r.name, r.start_cycle, r.cycles) for r in result.layers] == [("a", 0, 301), ("b", 0, 316)]
-    assert result.totals.cycles == 316 < 232 + 232
     alone = [simulate(apply_quant(LayerGraph([lay], name=lay.name), "w8a8"), acc, DES).totals.cycles
              for lay in branches().layers()]
-    assert alone == [232, 232]
+    # b alone: (10 + 133) + 70 + (10 + 5) = 228.
+    assert alone[1] == 228
+    # Together, both want DRAM at cycle 0 (a first: program order breaks the tie): a's first load
+    # [0, 41) (10 + ceil(971 / 32)), then b's whole load [41, 184) (10 + 133); a's second load waits
+    # for it, so a ends later than alone, yet the two overlap: less than one after the other.
+    assert spans(result, "a", "load")[:2] == [(0, 41), (184, 32)] and spans(result, "b", "load") == [(41, 143)]
+    assert result.layers[0].cycles > alone[0]
+    assert result.totals.cycles < sum(alone)
     (ra, rb) = result.layers
     assert ra.start_cycle < rb.start_cycle + rb.cycles and rb.start_cycle < ra.start_cycle + ra.cycles
-    assert spans(result, "b", "load") == [(83, 143)] and spans(result, "a", "store") == [(226, 75)]
     dram = sorted((e.cycle, e.cycle + e.duration_cycles) for e in result.timeline if e.unit == "dram[0]")
     assert all(end <= nxt for (_, end), (nxt, _) in zip(dram, dram[1:], strict=False))
     assert {e.unit for e in result.timeline} == {"ws", "os", "dram[0]"}

@@ -1,5 +1,7 @@
 """The four ways quantization changes hardware cost, each visible in the simulator's numbers."""
 
+import math
+
 import pytest
 
 from hwmodels import load_hardware
@@ -29,14 +31,17 @@ def test_bit_fusion_peak_scales_16x_4x_1x(policy, peak, lanes):
 
 
 def test_bit_fusion_gemm_cycles_by_hand():
-    # WS on 16 x 32 units; fused lanes widen the columns (32 x lanes) but not the pipeline: a
-    # Fusion Unit at 2 bits is 16 Fused-PEs side by side in one physical unit (Sharma et al.,
-    # ISCA 2018, Sec. III), so filling and draining still crosses 32 units.
-    # GEMM (4096 x 16) @ (16 x 512): S_R = 16, S_C = 512, T = 4096.
-    #   w8a8: 32 columns -> 16 folds of 2*16 + 32 + 4096 - 2 = 4158 -> 66,528 cycles
-    #   w2a2: 512 columns -> 1 fold of 2*16 + 512/16 + 4096 - 2 = 4158 cycles: exactly 16x
-    acc = load_hardware("bitfusion")
-    gemm = Layer(name="g", op="gemm", p=4096, c=16, k=512)
+    # WS on 16 x 32 units. A Fusion Unit at 2 bits shift-adds its 16 BitBricks' products inside the
+    # unit (Sharma et al., ISCA 2018, Sec. III; the authors' simulator, hsharma35/bitfusion,
+    # accelerator.get_compute_cycles, multiplies the reduction rows), so the lanes lengthen the
+    # reduction each unit does per cycle: 16 x 16 = 256 effective rows, filling and draining over
+    # the 16 physical ones (SCALE-Sim v3's window 2R + C + T - 2 per fold).
+    # GEMM (4096 x 256) @ (256 x 32): S_R = 256, S_C = 32, T = 4096.
+    #   w8a8: 16 rows -> 16 folds of 2*16 + 32 + 4096 - 2 = 4158 -> 66,528 cycles
+    #   w2a2: 256 rows -> 1 fold of 4158 cycles: exactly 16x
+    acc = load_hardware("bitfusion").model_copy(update={"dram": load_hardware("bitfusion").dram.model_copy(
+        update={"bandwidth_gb_per_s": math.inf, "latency_ns": 0.0})})
+    gemm = Layer(name="g", op="gemm", p=4096, c=256, k=32)
     cycles = {p: simulate(one(gemm, p), acc).layers[0].compute_cycles for p in ("w8a8", "w2a2")}
     assert cycles == {"w8a8": 16 * 4158, "w2a2": 4158}
 
