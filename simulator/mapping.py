@@ -35,6 +35,7 @@ from simulator.tiling import (
     lane_geometry,
     layer_cycles,
     merge_temporal,
+    pack_groups,
     placement,
     spatial_units,
 )
@@ -45,7 +46,7 @@ from workloads.quant import FormatKind, NumberFormat, parse_format
 
 __all__ = [
     "Objective", "PrecisionPlan", "LayerMapping", "Candidates", "loop_nest", "operand_widths", "plan_precision",
-    "candidate_table", "pipelined_array", "mapping_key", "LayerKey", "register_tiled_reads", "map_layer", "clear_caches",
+    "candidate_table", "pipelined_array", "pe_pass", "mapping_key", "LayerKey", "register_tiled_reads", "map_layer", "clear_caches",
 ]
 
 
@@ -432,6 +433,30 @@ class _Scorer:
         )
 
 
+def pe_pass(nest: LoopNest, widths: OperandWidths, view: HardwareView, pes: int) -> LoopNest:
+    """The loop nest with a row-stationary PE's pass: the channels and filters its scratchpads hold.
+
+    An Eyeriss PE keeps ``pe_channels x s`` input values in its ifmap
+    scratchpad, ``pe_filters x pe_channels x s`` weights in its filter
+    scratchpad and ``pe_filters`` partial sums in its psum scratchpad (Chen et
+    al., JSSC 2017, Table III: p and q); each count is the largest divisor of
+    the layer's that fits, so passes come out even (AlexNet: q = 1 / 2 / 4 and
+    p = 16 for CONV1 / CONV2 / CONV3-5 on 12 x 16-bit ifmap, 224 filter and
+    24 psum words).
+    """
+    def words(operand: str, bits: float) -> int:  # what one PE's scratchpad holds (the view sums ``pes`` copies)
+        register = view.register(operand)
+        return register.capacity_bits // pes // math.ceil(bits) if register is not None else 1
+
+    def divisor_up_to(n: int, cap: int) -> int:
+        return max((d for d in range(1, min(n, max(cap, 1)) + 1) if n % d == 0), default=1)
+
+    channels = divisor_up_to(nest.c, words("inputs", widths.input_bits) // nest.s)
+    filters = divisor_up_to(nest.k, min(words("outputs", widths.accum_bits),
+                                        words("weights", widths.weight_bits) // (channels * nest.s)))
+    return dataclasses.replace(nest, pe_channels=channels, pe_filters=filters)
+
+
 def register_tiled_reads(nest: LoopNest, widths: OperandWidths, view: HardwareView) -> dict[str, float]:
     """Row-stationary reuse: the per-PE scratchpads are one more tiling level (as Timeloop models it).
 
@@ -541,10 +566,12 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
                objective: Objective, res: Residency) -> LayerMapping:
     engine = acc.engines[engine_index]
     plan = plan_precision(layer, engine)
-    nest = loop_nest(layer)
     dataflow = engine.dataflow
     tall, wide = lane_geometry(dataflow, engine.rows, engine.cols, plan.lanes)
+    nest = pack_groups(loop_nest(layer), dataflow, tall, wide)
     widths = operand_widths(layer, engine.accum_bits)
+    if dataflow is Dataflow.ROW_STATIONARY:
+        nest = pe_pass(nest, widths, view, sum(e.pes for e in acc.engines))
     table = candidate_table(nest, dataflow, tall, wide, widths, plan.lanes, pipelined_array(dataflow, view))
     tiles = table.tiles
     needs = _tile_needs(table, view)

@@ -15,6 +15,7 @@ height), ``q`` output columns, ``r x s`` kernel. The DRAM-level tile splits
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from hwmodels import Dataflow  # the one vocabulary of dataflows; re-exported he
 
 __all__ = [
     "placement",
+    "pack_groups",
     "systolic_cycles_array",
     "over_tiles",
     "tile_compute_cycles",
@@ -74,11 +76,18 @@ class LoopNest:
     """Input columns read per input row."""
     input_elements: int
     """Real input elements per instance (caps what a full pass can read)."""
+    diagonal: int = 1
+    """Independent groups packed side by side in each instance (`pack_groups`): its weights are
+    block-diagonal, so only ``1 / diagonal`` of the ``k x c`` pairs are real."""
+    pe_channels: int = 1
+    """Row stationary: input channels one PE works through per pass, from its scratchpads (`pe_pass`)."""
+    pe_filters: int = 1
+    """Row stationary: filters one PE works through per pass (partial sums it keeps)."""
 
     @property
     def macs(self) -> int:
         """MACs of all instances."""
-        return self.instances * self.k * self.c * self.y * self.q * self.r * self.s
+        return self.instances * self.k * self.c * self.y * self.q * self.r * self.s // self.diagonal
 
     @property
     def gemm(self) -> tuple[int, int, int]:
@@ -144,12 +153,48 @@ def systolic_cycles(sr: int, sc: int, t: int, rows: int, cols: int,
     return int(systolic_cycles_array(sr, sc, t, rows, cols, dataflow=dataflow))
 
 
+def pack_groups(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int) -> LoopNest:
+    """Independent groups laid side by side on a weight-stationary array, block-diagonally.
+
+    A depthwise or grouped convolution (or a batch of independent matmuls)
+    leaves most of the array idle when each group runs alone: a depthwise
+    3x3 fills 9 rows and one column. Weight-stationary arrays place groups
+    side by side instead (Edge TPU-, NVDLA- and Gemmini-class compilers): group
+    ``g``'s reduction on its own rows and its filters on its own columns, the
+    zeros between them never stored, and every group streaming the same output
+    pixels. ``pack`` groups (the largest divisor of the group count that fits
+    both ``rows`` and ``cols``) become one instance of ``pack`` times the
+    channels and filters. Output and input stationary cannot pack: a row (OS)
+    or column (IS) broadcasts one operand to every group's PEs, which would
+    need a different one per group; row stationary replicates PE sets instead.
+
+    >>> dw = LoopNest(instances=32, k=1, c=1, y=56, q=56, r=3, s=3, stride=1, halo=2,
+    ...               input_cols=58, input_elements=58 * 58)
+    >>> packed = pack_groups(dw, Dataflow.WEIGHT_STATIONARY, 32, 32)   # 32 // 9 = 3 fit; 3 does not divide 32: 2
+    >>> (packed.instances, packed.k, packed.c, packed.diagonal, packed.macs == dw.macs)
+    (16, 2, 2, 2, True)
+    """
+    if dataflow is not Dataflow.WEIGHT_STATIONARY or nest.instances == 1:
+        return nest
+    fit = min(nest.instances, rows // (nest.c * nest.r * nest.s), cols // nest.k)
+    pack = max((d for d in range(1, fit + 1) if nest.instances % d == 0), default=1)
+    if pack == 1:
+        return nest
+    return dataclasses.replace(nest, instances=nest.instances // pack, k=nest.k * pack, c=nest.c * pack,
+                               input_elements=nest.input_elements * pack, diagonal=nest.diagonal * pack)
+
+
 def placement(nest: LoopNest, dataflow: Dataflow, k, c, y) -> tuple:
     """(S_R, S_C, T) of a tile of ``k`` filters, ``c`` channels and ``y`` rows (arrays allowed).
 
-    SCALE-Sim's Table II for OS/WS/IS on the tile's im2col GEMM; row stationary
-    lays filter rows x channels down the PE rows and output rows x filters
-    across the columns (Chen et al., ISCA 2016), with columns x kernel width in time.
+    SCALE-Sim's Table II for OS/WS/IS on the tile's im2col GEMM. Row stationary
+    (Chen et al., JSSC 2017, Sec. V and Table III) gives each PE a 1-D row
+    convolution over ``pe_channels`` channels and ``pe_filters`` filters per pass
+    (what its scratchpads hold), lays filter rows x channel sets down the PE
+    rows and output rows x filter sets across the columns, so that a set of
+    ``r`` rows is replicated for other channels (and a column set for other
+    filters) as the chip's ``t`` copies are; a pass runs output columns x kernel
+    width x the PE's channels x filters in time.
     """
     pixels, reduction = y * nest.q, c * nest.r * nest.s
     if dataflow is Dataflow.OUTPUT_STATIONARY:
@@ -158,7 +203,8 @@ def placement(nest: LoopNest, dataflow: Dataflow, k, c, y) -> tuple:
         return reduction, k, pixels
     if dataflow is Dataflow.INPUT_STATIONARY:
         return reduction, pixels, k
-    return nest.r * c, y * k, nest.q * nest.s
+    channels, filters = np.minimum(c, nest.pe_channels), np.minimum(k, nest.pe_filters)
+    return nest.r * -(-c // channels), y * -(-k // filters), nest.q * nest.s * channels * filters
 
 
 def lane_geometry(dataflow: Dataflow, rows: int, cols: int, lanes: int) -> tuple[int, int]:
@@ -379,7 +425,7 @@ def tile_array_reads(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k
     c_trips = -(-nest.c // np.asarray(c))
     outputs = nest.k * nest.y * nest.q
     return {
-        "weights": nest.instances * parts[0],
+        "weights": nest.instances * parts[0] / nest.diagonal,  # the zeros between packed groups are not stored
         "inputs": nest.instances * parts[1],
         "psum_writes": nest.instances * parts[2],
         "psum_reads": nest.instances * (parts[3] + outputs * (c_trips - 1)),
@@ -417,7 +463,7 @@ def spatial_units(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int) -> t
         return cols, 1, max(1, rows // nest.q)
     if dataflow is Dataflow.INPUT_STATIONARY:
         return 1, per_row_c, max(1, cols // nest.q)
-    return 1, max(1, rows // nest.r), min(nest.y, cols)
+    return nest.pe_filters, max(1, rows // nest.r) * nest.pe_channels, min(nest.y, cols)
 
 
 def tile_candidates(extent: int, unit: int = 1, limit: int = 24) -> np.ndarray:
@@ -512,11 +558,11 @@ def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, in
     tk, tc, ty = -(-nest.k // k), -(-nest.c // c), -(-nest.y // y)
     rows_in = (y - 1) * nest.stride + nest.halo + nest.stride
     rows_in = np.minimum(rows_in, nest.input_elements // max(nest.c * nest.input_cols, 1))
-    w_tile = k * c * nest.r * nest.s * widths.weight_bits
+    w_tile = k * c * nest.r * nest.s * widths.weight_bits / nest.diagonal
     i_tile = c * rows_in * nest.input_cols * widths.input_bits
     o_tile = k * y * nest.q * widths.accum_bits
     inner = _INNERMOST[order]
-    w_total = nest.k * nest.c * nest.r * nest.s * widths.weight_bits
+    w_total = nest.k * nest.c * nest.r * nest.s * widths.weight_bits / nest.diagonal
     i_pass = np.maximum(ty * rows_in * nest.c * nest.input_cols, nest.input_elements) * widths.input_bits
     o_final = nest.k * nest.y * nest.q * widths.output_bits
     o_psum = nest.k * nest.y * nest.q * widths.accum_bits
