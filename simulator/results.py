@@ -183,13 +183,15 @@ class EnergyBreakdown(FrozenModel):
     """Quantization overhead (see `QuantOverhead`)."""
     leakage_pj: float = 0.0
     """Static power over the elapsed time."""
+    overhead_pj: float = 0.0
+    """Clock tree, control and on-chip network of the occupied PEs (`hwmodels.EnergyOverhead`)."""
 
     @property
     def total_pj(self) -> float:
         """Sum of all components."""
         return (
             self.mac_pj + sum(self.memory_pj.values()) + self.dram_pj
-            + self.vector_pj + self.quant_pj + self.leakage_pj
+            + self.vector_pj + self.quant_pj + self.leakage_pj + self.overhead_pj
         )
 
 
