@@ -18,8 +18,10 @@ is bypassed, as Eyeriss stores the first layer's input uncoded.
 from __future__ import annotations
 
 from hwmodels.sparsity import RunLengthCode
+from workloads.layers import Layer
+from workloads.quant import QuantSpec
 
-__all__ = ["run_length_bits", "coded_bits", "coded_ratio"]
+__all__ = ["run_length_bits", "coded_bits", "coded_ratio", "activation_coding"]
 
 
 def run_length_bits(element_bits: float, density: float, code: RunLengthCode) -> float:
@@ -66,3 +68,16 @@ def coded_ratio(element_bits: float, density: float, code: RunLengthCode | None)
     0.299
     """
     return coded_bits(element_bits, density, code) / element_bits
+
+
+def activation_coding(layer: Layer, code: RunLengthCode | None) -> tuple[float, float]:
+    """(inputs, outputs): a layer's activation bits as stored in DRAM over raw bits, at its densities.
+
+    1.0 each without a code (`hwmodels.Sparsity.activation_compression`).
+    Partial sums, weights and a matmul's second operand are never coded.
+    """
+    if code is None:
+        return 1.0, 1.0
+    spec = layer.quant or QuantSpec()
+    return (coded_ratio(spec.inputs.bits, layer.input_density, code),
+            coded_ratio(spec.outputs.bits, layer.output_density, code))

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 
 from hwmodels import Accelerator
-from simulator.compression import coded_ratio
+from simulator.compression import activation_coding
 from simulator.hardware_view import HardwareView
 from simulator.mapping import LayerMapping
 from simulator.quant_actions import QuantActions, count_quant_actions
@@ -29,7 +29,7 @@ from workloads.footprint import compute_spec, operand_bits
 from workloads.layers import Layer
 from workloads.quant import QuantSpec
 
-__all__ = ["LayerCounts", "mac_layer_counts", "vector_layer_counts", "gated_fraction", "dram_coding"]
+__all__ = ["LayerCounts", "mac_layer_counts", "vector_layer_counts", "gated_fraction"]
 
 @dataclass
 class LayerCounts:
@@ -90,7 +90,7 @@ class LayerCounts:
 @dataclass(frozen=True)
 class _Flows:
     """Bits crossing the DRAM interface per operand (after on-chip residency), as they sit on chip:
-    a chip that codes activations in DRAM (`dram_coding`) moves fewer bits over the interface."""
+    a chip that codes activations in DRAM (`simulator.compression.activation_coding`) moves fewer bits over the interface."""
 
     weights: float
     """Weights plus bias / normalization parameters, read."""
@@ -108,20 +108,6 @@ def gated_fraction(layer: Layer, acc: Accelerator) -> float:
     return layer.input_density if acc.sparsity.zero_gating and layer.is_mac else 1.0
 
 
-def dram_coding(layer: Layer, acc: Accelerator) -> tuple[float, float]:
-    """(inputs, outputs): activation bits stored in DRAM over raw bits, at the layer's densities.
-
-    1.0 on a chip without an activation code; partial sums and weights (and a
-    matmul's second operand) are never coded.
-    """
-    code = acc.sparsity.activation_compression
-    if code is None:
-        return 1.0, 1.0
-    spec = layer.quant or QuantSpec()
-    return (coded_ratio(spec.inputs.bits, layer.input_density, code),
-            coded_ratio(spec.outputs.bits, layer.output_density, code))
-
-
 def _dram_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, res: Residency,
                   acc: Accelerator) -> _Flows:
     """DRAM bits per operand after on-chip residency, split into reads and writes (activations coded)."""
@@ -133,7 +119,7 @@ def _dram_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, res: Resid
         outputs=0 if res.outputs else bits.outputs_bits,
         spill=spill,
     )
-    coded_in, coded_out = dram_coding(layer, acc)
+    coded_in, coded_out = activation_coding(layer, acc.sparsity.activation_compression)
     counts.dram_read_bits = math.ceil(flows.weights + flows.inputs * coded_in + spill)
     counts.dram_write_bits = math.ceil(flows.outputs * coded_out + spill)
     return flows
@@ -236,7 +222,7 @@ def vector_layer_counts(layer: Layer, acc: Accelerator, view: HardwareView, res:
     bits = operand_bits(layer)
     inputs = bits.inputs_bits * (1 - res.inputs)
     outputs = 0 if res.outputs else bits.outputs_bits
-    coded_in, coded_out = dram_coding(layer, acc)
+    coded_in, coded_out = activation_coding(layer, acc.sparsity.activation_compression)
     counts.dram_read_bits = math.ceil(inputs * coded_in + bits.aux_bits)
     counts.dram_write_bits = math.ceil(outputs * coded_out)
     # The vector unit works out of the activation buffers; parameters (LayerNorm scale

@@ -15,7 +15,7 @@ import pytest
 from hwmodels import load_hardware, parse_hardware
 from hwmodels.sparsity import RunLengthCode
 from simulator import simulate
-from simulator.compression import coded_bits, coded_ratio, run_length_bits
+from simulator.compression import activation_coding, coded_bits, coded_ratio, run_length_bits
 from workloads import Layer, LayerGraph, apply_quant
 
 EYERISS_CODE = RunLengthCode(run_bits=5, word_bits=64, flag_bits=1)
@@ -74,6 +74,18 @@ def test_conv5_ifmap_saving_near_the_papers_75_percent():
     # JSSC 2017 Sec. IV-B: RLC saves "nearly 75%" of the fmap DRAM accesses of CONV5 (77.6% zeros in
     # its ifmaps, Table V). The i.i.d. model gives 70%.
     assert 1 - coded_ratio(16, 1 - 0.776, EYERISS_CODE) == pytest.approx(0.70, abs=0.01)
+
+
+def test_activation_coding_reads_each_tensors_format_and_density():
+    # Eyeriss CONV5 at 16 bits: 77.6% zeros in, the output taken as dense (coding bypassed); at 8 bits
+    # four pairs fit a word, so 75% zeros halve an int8 tensor.
+    conv = Layer(name="c", op="conv", k=8, c=8, p=4, q=4, input_density=0.224, output_density=1.0)
+    at16 = apply_quant(LayerGraph([conv], name="c"), "wi16ai16").layer("c")
+    ratio = 64 / 3 * 0.224 / (1 - 0.776**32) / 16
+    assert activation_coding(at16, EYERISS_CODE) == (pytest.approx(ratio, rel=1e-12), 1.0)
+    at8 = apply_quant(LayerGraph([conv.model_copy(update={"input_density": 0.25})], name="c"), "w8a8").layer("c")
+    assert activation_coding(at8, EYERISS_CODE)[0] == pytest.approx(0.5 / (1 - 0.75**32), rel=1e-12)
+    assert activation_coding(at16, None) == (1.0, 1.0)
 
 
 # -- in the cost model ------------------------------------------------------------------------------------
