@@ -152,3 +152,19 @@ def test_chips_without_gating_ignore_density():
     energies = [simulate(apply_quant(LayerGraph([layer.model_copy(update={"input_density": d})], name="g"),
                                      "w8a8"), tpu).totals.energy for d in (1.0, 0.3)]
     assert energies[0] == energies[1]
+
+
+def test_densities_come_from_a_layer_list(tmp_path):
+    from workloads import WorkloadError
+    from workloads.layerlist import load_layer_list
+
+    path = tmp_path / "net.yaml"
+    path.write_text("name: net\nlayers:\n"
+                    "  - {name: conv1, op: conv, k: 8, c: 3, p: 8, q: 8, r: 3, s: 3, output_density: 0.4}\n"
+                    "  - {name: conv2, op: conv, k: 8, c: 8, p: 6, q: 6, r: 3, s: 3, input_density: 0.4}\n")
+    graph = load_layer_list(path)
+    assert (graph.layer("conv1").input_density, graph.layer("conv1").output_density) == (1.0, 0.4)
+    assert graph.layer("conv2").input_density == 0.4
+    path.write_text("layers:\n  - {name: c, op: conv, k: 8, c: 3, input_density: 1.5}\n")
+    with pytest.raises(WorkloadError, match=r"layers\[0\]\.input_density"):
+        load_layer_list(path)
