@@ -103,7 +103,11 @@ def on_chip_pj(energy) -> float:
 
 
 def report(result: SimResult) -> str:
-    """The comparison as a plain-text table: simulated, measured and their ratio per layer and in total."""
+    """The comparison as a plain-text table: simulated, measured and their ratio per layer and in total.
+
+    Power and pJ/MAC are the chip's (DRAM excluded). PEs: simulated, the 168 PEs times the mapping's
+    utilization (the total: the run's); measured, Table V's active PEs (the total: latency-weighted).
+    """
     head = (f"{'layer':7} {'ms sim':>7} {'meas':>6} {'ratio':>5}  {'DRAM MB':>7} {'meas':>5} {'ratio':>5}  "
             f"{'mW sim':>6} {'meas':>5} {'ratio':>5}  {'pJ/MAC':>6} {'meas':>5} {'ratio':>5}  {'PEs':>5} {'meas':>4}")
     lines = [head]
@@ -115,17 +119,17 @@ def report(result: SimResult) -> str:
     t = result.totals
     ms, mb, mj = t.latency_s * 1e3, t.dram_bytes / 1e6, on_chip_pj(t.energy) * 1e-9
     lines.append(_row("total", ms, MEASURED_LATENCY_MS, mb, MEASURED_DRAM_MB, mj / ms * 1e3, MEASURED_POWER_MW,
-                      mj * 1e9 / t.macs, MEASURED_PJ_PER_MAC, t.utilization * pes, None))
+                      mj * 1e9 / t.macs, MEASURED_PJ_PER_MAC, t.utilization * pes,
+                      round(sum(m.active_pes * m.latency_ms for m in MEASURED) / MEASURED_LATENCY_MS)))
     lines += ["", "on-chip energy by component (mJ): " + ", ".join(
         f"{name} {pj * 1e-9:.2f}" for name, pj in _components(t.energy).items())]
     return "\n".join(lines)
 
 
 def _row(name, ms, ms_ref, mb, mb_ref, mw, mw_ref, pj, pj_ref, pes, pes_ref) -> str:
-    measured_pes = f"{pes_ref:4d}" if pes_ref is not None else f"{'':4}"
     return (f"{name:7} {ms:7.1f} {ms_ref:6.1f} {ms / ms_ref:5.2f}  {mb:7.2f} {mb_ref:5.1f} {mb / mb_ref:5.2f}  "
             f"{mw:6.0f} {mw_ref:5.0f} {mw / mw_ref:5.2f}  {pj:6.2f} {pj_ref:5.2f} {pj / pj_ref:5.2f}  "
-            f"{pes:5.0f} {measured_pes}")
+            f"{pes:5.0f} {pes_ref:4d}")
 
 
 def _components(energy) -> dict[str, float]:
