@@ -64,6 +64,8 @@ class Observed:
     """Largest value."""
     rank: int
     """Number of dimensions (batch included)."""
+    density: float = 1.0
+    """Fraction of its values that are non-zero (`analysis.density`)."""
 
 
 def _onnxruntime():
@@ -212,7 +214,8 @@ def float_run(model: ModelProto, feeds: Mapping[str, np.ndarray],
     except Exception as exc:  # onnxruntime's errors share no public base class
         raise AnalysisError(f"onnxruntime cannot run the float model: {str(exc).splitlines()[0]}") from exc
     values.update(feeds)
-    seen = {a: Observed(float(np.min(values[a])), float(np.max(values[a])), np.ndim(values[a]))
+    seen = {a: Observed(float(np.min(values[a])), float(np.max(values[a])), np.ndim(values[a]),
+                        np.count_nonzero(values[a]) / max(np.size(values[a]), 1))
             for a in activations}
     return np.asarray(values[first], dtype=np.float64), seen
 

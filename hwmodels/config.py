@@ -20,9 +20,10 @@ from pydantic import Field, model_validator
 
 from hwmodels._model import FrozenModel, field_error, refuse_removed
 from hwmodels.area import AreaTable, leakage_breakdown_mw
-from hwmodels.energy import EnergyTable, mac_pj
+from hwmodels.energy import EnergyOverhead, EnergyTable, mac_pj
 from hwmodels.engine import MacArray, VectorUnit
 from hwmodels.memory import Dram, MemoryLevel, Operand, Sharing
+from hwmodels.sparsity import Sparsity
 
 __all__ = ["Accelerator"]
 
@@ -59,6 +60,10 @@ class Accelerator(FrozenModel):
     """Energy per action at the table's own node (default: Horowitz 45 nm); scaled to technology_nm."""
     area: AreaTable = AreaTable()
     """Area per unit and leakage density (default: Horowitz 45 nm areas plus declared assumptions)."""
+    overhead: EnergyOverhead = EnergyOverhead()
+    """Clock tree, control and on-chip network energy per occupied PE-cycle (default: none)."""
+    sparsity: Sparsity = Sparsity()
+    """Compression of activations in DRAM and zero gating in the PEs (default: neither)."""
 
     _removed = refuse_removed(_REMOVED_FIELDS)
 
@@ -164,6 +169,11 @@ class Accelerator(FrozenModel):
     def leakage_mw(self) -> float:
         """Total on-chip leakage power in mW (see `hwmodels.area.leakage_breakdown_mw`)."""
         return sum(leakage_breakdown_mw(self).values())
+
+    @property
+    def overhead_pj_per_pe_cycle(self) -> float:
+        """``overhead.pe_cycle_pj`` at this chip's node and supply."""
+        return self.overhead.pe_cycle_pj_at(self.technology_nm, self.vdd_v)
 
     def leakage_pj(self, cycles: float) -> float:
         """Leakage energy in pJ over ``cycles`` core cycles: mW x seconds x 10⁹."""

@@ -58,6 +58,7 @@ from hwmodels.formats import parse_format_name
 
 __all__ = [
     "EnergyTable",
+    "EnergyOverhead",
     "HOROWITZ_45NM",
     "int_mult_pj",
     "int_add_pj",
@@ -171,6 +172,40 @@ class EnergyTable(FrozenModel):
 
 HOROWITZ_45NM = EnergyTable()
 """Horowitz, ISSCC 2014, 45 nm / 0.9 V (as in Gholami et al. 2021); DRAM at the range midpoint."""
+
+
+class EnergyOverhead(FrozenModel):
+    """Chip energy the per-action table does not see: clock tree, control, on-chip network, PE FIFOs.
+
+    A MAC layer pays ``pe_cycle_pj`` for every PE its mapping occupies, every
+    cycle it runs (stalls included: the clock of an occupied PE keeps
+    running; unoccupied PEs are clock-gated, as on Eyeriss). The default, 0,
+    prices a chip by its actions alone (MACs, buffer and DRAM accesses,
+    leakage); a preset that sets it says in its comments what it was
+    calibrated on.
+    """
+
+    pe_cycle_pj: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    """Energy per occupied PE per cycle in pJ, at ``node_nm`` and ``vdd_v``."""
+    node_nm: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """Node the figure holds at, in nm; unset: the chip's own ``technology_nm`` (not scaled)."""
+    vdd_v: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """Supply the figure holds at, in V; unset: the nominal supply of ``node_nm``."""
+
+    def pe_cycle_pj_at(self, node_nm: float, vdd_v: float | None = None) -> float:
+        """``pe_cycle_pj`` moved to a chip at ``node_nm`` and ``vdd_v`` by E ∝ node · V².
+
+        Examples
+        --------
+        >>> EnergyOverhead(pe_cycle_pj=2.0, node_nm=65, vdd_v=1.0).pe_cycle_pj_at(65, 1.0)
+        2.0
+        >>> EnergyOverhead(pe_cycle_pj=2.0).pe_cycle_pj_at(28)   # no node given: holds as declared
+        2.0
+        """
+        if self.node_nm is None:
+            return self.pe_cycle_pj
+        ref_vdd = nominal_vdd_v(self.node_nm) if self.vdd_v is None else self.vdd_v
+        return self.pe_cycle_pj * technology_scale(node_nm, vdd_v, ref_node_nm=self.node_nm, ref_vdd_v=ref_vdd)
 
 
 def power_law_through(x: float, x0: float, y0: float, x1: float, y1: float) -> float:

@@ -115,6 +115,7 @@ def result_table(result, limit: int | None = None) -> Table:
         f"DRAM {binary_bytes(t.dram_bytes)} | utilization {t.utilization:.1%}\n"
         f"energy: MAC {_mj(e.mac_pj)}, on-chip {_mj(sum(e.memory_pj.values()))}, DRAM {_mj(e.dram_pj)}, "
         f"vector {_mj(e.vector_pj)}, quantization overhead {_mj(e.quant_pj)}, leakage {_mj(e.leakage_pj)}"
+        + (f", clock/control/network {_mj(e.overhead_pj)}" if e.overhead_pj else "")
     )
     return table
 

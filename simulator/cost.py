@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 
 from hwmodels import Accelerator
+from simulator.compression import activation_coding
 from simulator.hardware_view import HardwareView
 from simulator.mapping import LayerMapping
 from simulator.quant_actions import QuantActions, count_quant_actions
@@ -28,7 +29,7 @@ from workloads.footprint import compute_spec, operand_bits
 from workloads.layers import Layer
 from workloads.quant import QuantSpec
 
-__all__ = ["LayerCounts", "mac_layer_counts", "vector_layer_counts"]
+__all__ = ["LayerCounts", "mac_layer_counts", "vector_layer_counts", "gated_fraction"]
 
 @dataclass
 class LayerCounts:
@@ -88,7 +89,8 @@ class LayerCounts:
 
 @dataclass(frozen=True)
 class _Flows:
-    """Bits crossing the DRAM interface per operand (after on-chip residency)."""
+    """Bits crossing the DRAM interface per operand (after on-chip residency), as they sit on chip:
+    a chip that codes activations in DRAM (`simulator.compression.activation_coding`) moves fewer bits over the interface."""
 
     weights: float
     """Weights plus bias / normalization parameters, read."""
@@ -100,8 +102,15 @@ class _Flows:
     """Partial sums written out and read back (each way)."""
 
 
-def _dram_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, res: Residency) -> _Flows:
-    """DRAM bits per operand after on-chip residency, split into reads and writes."""
+def gated_fraction(layer: Layer, acc: Accelerator) -> float:
+    """Fraction of a MAC layer's MACs and weight-register reads that happen: its input density on a chip
+    that gates zero inputs (Eyeriss, JSSC 2017, Sec. V-C), 1.0 elsewhere."""
+    return layer.input_density if acc.sparsity.zero_gating and layer.is_mac else 1.0
+
+
+def _dram_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, res: Residency,
+                  acc: Accelerator) -> _Flows:
+    """DRAM bits per operand after on-chip residency, split into reads and writes (activations coded)."""
     bits = operand_bits(layer)
     spill = max(m.dram_bits["outputs"] - bits.outputs_bits, 0) / 2  # partial-sum round trips
     flows = _Flows(
@@ -110,8 +119,9 @@ def _dram_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, res: Resid
         outputs=0 if res.outputs else bits.outputs_bits,
         spill=spill,
     )
-    counts.dram_read_bits = math.ceil(flows.weights + flows.inputs + spill)
-    counts.dram_write_bits = math.ceil(flows.outputs + spill)
+    coded_in, coded_out = activation_coding(layer, acc.sparsity.activation_compression)
+    counts.dram_read_bits = math.ceil(flows.weights + flows.inputs * coded_in + spill)
+    counts.dram_write_bits = math.ceil(flows.outputs * coded_out + spill)
     return flows
 
 
@@ -134,18 +144,19 @@ def _operand_traffic(counts: LayerCounts, view: HardwareView, operand: str, fill
 
 
 def _buffer_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, view: HardwareView,
-                    flows: _Flows) -> None:
+                    flows: _Flows, gated: float = 1.0) -> None:
     """Bits read and written at every on-chip level.
 
     The array reads payload bits (scales and zero points travel with DRAM
     fills, not with every MAC); partial sums move at the engine's accumulator
-    width; finished outputs leave the accumulator level at that width too.
+    width; finished outputs leave the accumulator level at that width too. A
+    zero-gated MAC (``gated``: the fraction that switch) does not read its weight register.
     """
     spec = compute_spec(layer)
     reads = m.array_reads
-    for operand, fill, width in (("weights", flows.weights, spec.weights.bits),
-                                 ("inputs", flows.inputs, spec.inputs.bits)):
-        _operand_traffic(counts, view, operand, fill, reads[operand] * width, layer.macs * width)
+    for operand, fill, width, per_mac in (("weights", flows.weights, spec.weights.bits, gated),
+                                          ("inputs", flows.inputs, spec.inputs.bits, 1.0)):
+        _operand_traffic(counts, view, operand, fill, reads[operand] * width, layer.macs * width * per_mac)
     psums, outer = view.array_facing("outputs"), view.dram_facing("outputs")
     accum = m.precision.accum_bits
     counts.write(psums.name, reads["psum_writes"] * accum)
@@ -186,8 +197,8 @@ def mac_layer_counts(
 ) -> LayerCounts:
     """Counts of a conv/gemm/matmul layer under mapping ``m``."""
     counts = LayerCounts(layer=layer, mapping=m, engine=m.engine, compute_cycles=m.compute_cycles)
-    flows = _dram_traffic(counts, m, layer, res)
-    _buffer_traffic(counts, m, layer, view, flows)
+    flows = _dram_traffic(counts, m, layer, res, acc)
+    _buffer_traffic(counts, m, layer, view, flows, gated_fraction(layer, acc))
     counts.quant = count_quant_actions(layer, compute_spec(layer), weight_reads=round(m.array_reads["weights"]))
     counts.vector_ops = epilogue_ops(layer)
     counts.vector_bits, counts.vector_floating = vector_format(layer, m.precision.accum_bits)
@@ -207,8 +218,9 @@ def vector_layer_counts(layer: Layer, acc: Accelerator, view: HardwareView, res:
     bits = operand_bits(layer)
     inputs = bits.inputs_bits * (1 - res.inputs)
     outputs = 0 if res.outputs else bits.outputs_bits
-    counts.dram_read_bits = math.ceil(inputs + bits.aux_bits)
-    counts.dram_write_bits = outputs
+    coded_in, coded_out = activation_coding(layer, acc.sparsity.activation_compression)
+    counts.dram_read_bits = math.ceil(inputs * coded_in + bits.aux_bits)
+    counts.dram_write_bits = math.ceil(outputs * coded_out)
     # The vector unit works out of the activation buffers; parameters (LayerNorm scale
     # and shift, position embeddings) come in like weights.
     acts_in, acts_out = view.dram_facing("inputs"), view.dram_facing("outputs")

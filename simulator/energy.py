@@ -7,6 +7,11 @@ and the quantization bookkeeping is priced with the same table: a dyadic
 requantization is an integer multiply of the accumulator by a 16-bit
 multiplier plus a rounding add; an fp32 requantization an fp32 multiply and an
 fp32 add (the int-to-float conversion).
+
+What the per-action table does not see (clock tree, control, on-chip
+network) is the chip's `EnergyOverhead`, charged per occupied PE-cycle and
+reported as its own component; a chip that gates zero inputs pays only for
+the MACs whose input is non-zero.
 """
 
 from __future__ import annotations
@@ -21,14 +26,14 @@ from hwmodels.energy import (
     mac_pj,
     sram_pj_per_bit,
 )
-from simulator.cost import LayerCounts
+from simulator.cost import LayerCounts, gated_fraction
 from simulator.hardware_view import HardwareView
 from simulator.quant_actions import QuantActions
 from simulator.results import EnergyBreakdown, QuantOverhead
 from workloads.footprint import compute_spec
 from workloads.quant import QuantSpec, parse_format
 
-__all__ = ["price_layer"]
+__all__ = ["price_layer", "overhead_pj"]
 
 _DYADIC_MULTIPLIER_BITS = 16
 
@@ -68,6 +73,8 @@ def _mac_pj(counts: LayerCounts, acc: Accelerator, table) -> tuple[float, float]
 
     Float MACs are priced by format name (bf16 and fp8 e5m2 multiply fewer
     mantissa bits than fp16 and e4m3), integer MACs at the widths the datapath pads to.
+    On a chip that gates zero operands only the MACs with a non-zero input switch
+    (`gated_fraction`).
     """
     m = counts.mapping
     if m is None or not counts.layer.macs:
@@ -83,8 +90,21 @@ def _mac_pj(counts: LayerCounts, acc: Accelerator, table) -> tuple[float, float]
         padded = engine.padded_bits(plan.weight_bits, plan.act_bits, floating=False)
         executed = mac_pj(*padded, engine.accum_bits, floating=False, table=table)
         ideal = mac_pj(w_fmt.bits, a_fmt.bits, accum, floating=False, table=table)
-    macs = counts.layer.macs
+    macs = counts.layer.macs * gated_fraction(counts.layer, acc)
     return macs * executed, macs * max(executed - ideal, 0.0)
+
+
+def overhead_pj(counts: LayerCounts, acc: Accelerator) -> float:
+    """Clock tree, control and network energy: per PE the mapping occupies, per cycle the layer runs.
+
+    Occupied PEs are the array's PEs times the mapping's spatial utilization;
+    the rest are clock-gated. Vector layers occupy no PE of an array.
+    """
+    m = counts.mapping
+    if m is None:
+        return 0.0
+    pes = acc.engines[m.engine_index].pes
+    return acc.overhead_pj_per_pe_cycle * pes * m.fold.utilization * counts.cycles
 
 
 def price_layer(counts: LayerCounts, acc: Accelerator, view: HardwareView) -> tuple[EnergyBreakdown, QuantOverhead]:
@@ -107,5 +127,6 @@ def price_layer(counts: LayerCounts, acc: Accelerator, view: HardwareView) -> tu
                    - counts.quant.range_compares) * _vector_op_pj(counts, table),
         quant_pj=quant.total_pj,
         leakage_pj=view.leakage_pj(counts.cycles),
+        overhead_pj=overhead_pj(counts, acc),
     )
     return breakdown, quant

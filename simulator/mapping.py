@@ -18,7 +18,9 @@ from enum import Enum
 import numpy as np
 
 from hwmodels import Accelerator, ConfigError, MacArray
+from hwmodels.sparsity import RunLengthCode
 from simulator.cache import BoundedCache
+from simulator.compression import activation_coding
 from simulator.errors import MappingError
 from simulator.hardware_view import HardwareView
 from simulator.residency import Residency
@@ -112,7 +114,7 @@ class LayerMapping:
     tile_bits: dict[str, int]
     """On-chip bits of one tile per operand (outputs at accumulator width)."""
     dram_bits: dict[str, int]
-    """Bits each operand moves across the DRAM interface, all instances."""
+    """Bits each operand moves across the DRAM interface, all instances, as they sit on chip (decoded)."""
 
 
 def loop_nest(layer: Layer) -> LoopNest:
@@ -175,18 +177,24 @@ def plan_precision(layer: Layer, engine: MacArray) -> PrecisionPlan:
     )
 
 
-def operand_widths(layer: Layer, accum_bits: int) -> OperandWidths:
+def operand_widths(layer: Layer, accum_bits: int, code: RunLengthCode | None = None) -> OperandWidths:
     """Bits per element of each operand at the layer's formats, scales included.
 
     Partial sums move at ``accum_bits``, the engine's accumulator width: the
     hardware's adders, not the policy's wish, decide what a psum occupies.
+    Activations cross DRAM run-length coded where the chip codes them
+    (``code``), so the mapper trades refetches of sparse activations against
+    those of dense weights as the chip's own DRAM traffic does.
     """
     bits = operand_bits(layer)
+    coded_in, coded_out = activation_coding(layer, code)
     return OperandWidths(
         weight_bits=bits.weight_bits_per_element,
         input_bits=bits.input_bits_per_element,
         output_bits=bits.output_bits_per_element,
         accum_bits=accum_bits,
+        input_coding=coded_in,
+        output_coding=coded_out,
     )
 
 
@@ -319,7 +327,7 @@ def candidate_table(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, wi
     tiles = evaluate_tiles(nest, widths, spatial_units(nest, dataflow, rows, wide))
     lane_cycles, stream, reads = array_costs(nest, dataflow, rows, wide, tiles, lanes, pipelined)
     n = nest.instances
-    final_bits = nest.k * nest.y * nest.q * widths.output_bits
+    final_bits = nest.k * nest.y * nest.q * widths.output_bits * widths.output_coding
     spill = np.maximum(tiles.dram_output_bits - final_bits, 0) * n
     fills = {"weights": tiles.dram_weight_bits * n, "inputs": tiles.dram_input_bits * n}
     loads = fills["weights"] + fills["inputs"] + spill / 2
@@ -444,9 +452,11 @@ def pe_pass(nest: LoopNest, widths: OperandWidths, view: HardwareView, pes: int)
     p = 16 for CONV1 / CONV2 / CONV3-5 on 12 x 16-bit ifmap, 224 filter and
     24 psum words).
     """
-    def words(operand: str, bits: float) -> int:  # what one PE's scratchpad holds (the view sums ``pes`` copies)
+    def words(operand: str, bits: float) -> int:
+        # What one PE's scratchpad holds (the view sums ``pes`` copies), of payload words: scales and
+        # zero points, which the average bits per element include, are not kept per PE.
         register = view.register(operand)
-        return register.capacity_bits // pes // math.ceil(bits) if register is not None else 1
+        return register.capacity_bits // pes // max(int(bits), 1) if register is not None else 1
 
     def divisor_up_to(n: int, cap: int) -> int:
         return max((d for d in range(1, min(n, max(cap, 1)) + 1) if n % d == 0), default=1)
@@ -466,6 +476,7 @@ def register_tiled_reads(nest: LoopNest, widths: OperandWidths, view: HardwareVi
     DRAM level. It does not depend on the DRAM-level tile, so the mapper and
     the cost model use this one figure for every candidate.
     """
+    widths = dataclasses.replace(widths, input_coding=1.0, output_coding=1.0)  # counts elements, on chip
     tiles = evaluate_tiles(nest, widths)
     fits = np.ones(len(tiles.k), dtype=bool)
     for operand, need in (("weights", tiles.weight_tile_bits), ("inputs", tiles.input_tile_bits),
@@ -569,7 +580,7 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
     dataflow = engine.dataflow
     tall, wide = lane_geometry(dataflow, engine.rows, engine.cols, plan.lanes)
     nest = pack_groups(loop_nest(layer), dataflow, tall, wide)
-    widths = operand_widths(layer, engine.accum_bits)
+    widths = operand_widths(layer, engine.accum_bits, acc.sparsity.activation_compression)
     if dataflow is Dataflow.ROW_STATIONARY:
         nest = pe_pass(nest, widths, view, sum(e.pes for e in acc.engines))
     table = candidate_table(nest, dataflow, tall, wide, widths, plan.lanes, pipelined_array(dataflow, view))
@@ -595,6 +606,7 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
     _, _, fill_in = scorer.transfers(np.array([best]))
     loads_overlap, stores_overlap = scorer.overlap(np.array([best]), fill_in)
     k, c, y = int(tiles.k[best]), int(tiles.c[best]), int(tiles.y[best])
+    final_coded = nest.k * nest.y * nest.q * widths.output_bits * widths.output_coding
     array_tile = tuple(int(d) for d in merge_temporal(nest, dataflow, k, c, y, tiles.order[best]))
     n = nest.instances
     return LayerMapping(
@@ -623,9 +635,11 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
             "outputs": int(tiles.output_tile_bits[tiles.base[best]]),
         },
         dram_bits={
-            "weights": int(tiles.dram_weight_bits[best]) * n,
-            "inputs": int(tiles.dram_input_bits[best]) * n,
-            "outputs": int(tiles.dram_output_bits[best]) * n,
+            # as the bits sit on chip: decoded where the chip codes activations in DRAM (the cost model
+            # codes them again, `cost._dram_traffic`); psums spill uncoded
+            "weights": round(tiles.dram_weight_bits[best] * n),
+            "inputs": round(tiles.dram_input_bits[best] * n / widths.input_coding),
+            "outputs": round((tiles.dram_output_bits[best] - final_coded * (1 - 1 / widths.output_coding)) * n),
         },
     )
 

@@ -185,13 +185,15 @@ class EnergyBreakdown(FrozenModel):
     """Quantization overhead (see `QuantOverhead`)."""
     leakage_pj: float = 0.0
     """Static power over the elapsed time."""
+    overhead_pj: float = 0.0
+    """Clock tree, control and on-chip network of the occupied PEs (`hwmodels.EnergyOverhead`)."""
 
     @property
     def total_pj(self) -> float:
         """Sum of all components."""
         return (
             self.mac_pj + sum(self.memory_pj.values()) + self.dram_pj
-            + self.vector_pj + self.quant_pj + self.leakage_pj
+            + self.vector_pj + self.quant_pj + self.leakage_pj + self.overhead_pj
         )
 
 
@@ -360,13 +362,13 @@ class SimResult(ResultModel):
         causes = list(CycleBreakdown.model_fields)[:-1]  # idle time exists only in totals
         writer.writerow([
             "layer", "op", "quant", "engine", "macs", "start_cycle", "cycles", *causes,
-            "utilization", "dram_bytes", "energy_pj", "mac_pj", "dram_pj", "quant_pj",
+            "utilization", "dram_bytes", "energy_pj", "mac_pj", "dram_pj", "quant_pj", "overhead_pj",
         ])
         for r in self.layers:
             writer.writerow([
                 r.name, r.op, r.quant, r.mapping.engine, r.macs, r.start_cycle, r.cycles,
                 *(getattr(r.breakdown, cause) for cause in causes), f"{r.utilization:.4f}", f"{r.dram_bytes:.0f}",
                 f"{r.energy_pj:.1f}", f"{r.energy.mac_pj:.1f}", f"{r.energy.dram_pj:.1f}",
-                f"{r.energy.quant_pj:.1f}",
+                f"{r.energy.quant_pj:.1f}", f"{r.energy.overhead_pj:.1f}",
             ])
         return out.getvalue()

@@ -440,6 +440,11 @@ class OperandWidths:
     input_bits: float
     output_bits: float
     accum_bits: int
+    input_coding: float = 1.0
+    """Bits crossing DRAM per bit on chip of input activations (run-length coding of zeros:
+    `simulator.compression.activation_coding`); on-chip tiles hold them decoded."""
+    output_coding: float = 1.0
+    """The same for finished outputs (partial sums spill uncoded)."""
 
 
 RESIDENT = ("weights", "inputs", "outputs")
@@ -563,8 +568,9 @@ def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, in
     o_tile = k * y * nest.q * widths.accum_bits
     inner = _INNERMOST[order]
     w_total = nest.k * nest.c * nest.r * nest.s * widths.weight_bits / nest.diagonal
-    i_pass = np.maximum(ty * rows_in * nest.c * nest.input_cols, nest.input_elements) * widths.input_bits
-    o_final = nest.k * nest.y * nest.q * widths.output_bits
+    i_pass = (np.maximum(ty * rows_in * nest.c * nest.input_cols, nest.input_elements) * widths.input_bits
+              * widths.input_coding)
+    o_final = nest.k * nest.y * nest.q * widths.output_bits * widths.output_coding
     o_psum = nest.k * nest.y * nest.q * widths.accum_bits
     dram_w = np.where(inner == "y", w_total, w_total * ty)
     dram_i = np.where(inner == "k", i_pass, i_pass * tk)
@@ -572,7 +578,7 @@ def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, in
     # Holding an operand whole: its buffer needs the whole tensor (partial sums at accumulator width),
     # and it crosses the DRAM interface once (inputs without the halo rows tiles re-read).
     whole = (w_total, nest.input_elements * widths.input_bits, nest.k * nest.y * nest.q * widths.accum_bits)
-    compulsory = (w_total, nest.input_elements * widths.input_bits, o_final)
+    compulsory = (w_total, nest.input_elements * widths.input_bits * widths.input_coding, o_final)
     base = np.arange(len(k))
     need, dram = [w_tile, i_tile, o_tile], [dram_w, dram_i, dram_o]
     variants, masks = [base], [np.zeros(len(k), dtype=np.int8)]

@@ -124,6 +124,12 @@ class Layer(FrozenModel):
     """Name of the weight tensor in the graph's weight source (ONNX initializer), if any."""
     quant: QuantSpec | None = None
     """Precision annotation; None until a policy is applied (or the model declared one)."""
+    input_density: float = Field(default=1.0, ge=0.0, le=1.0)
+    """Fraction of the input activations that are non-zero (ReLU networks: well below 1 past the first
+    layer); hardware that codes zeros or gates on them reads it, everything else ignores it."""
+    output_density: float = Field(default=1.0, ge=0.0, le=1.0)
+    """Fraction of the output activations, as written, that are non-zero (the next layer's input
+    density when nothing runs between them)."""
 
     @model_validator(mode="after")
     def _check_shape(self) -> Layer:
