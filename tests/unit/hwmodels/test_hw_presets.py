@@ -13,7 +13,8 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 def test_presets_are_listed():
-    assert list_presets() == ["bit-serial", "bitfusion", "edge-npu", "eyeriss", "tpu-v1"]
+    assert list_presets() == [
+        "bit-serial", "bitfusion", "edge-npu", "eyeriss", "gemmini", "h100", "nvdla", "tpu-v1"]
 
 
 @pytest.mark.parametrize("name", list_presets())
