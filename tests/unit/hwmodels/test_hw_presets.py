@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from hwmodels import dump_hardware, list_presets, load_hardware, parse_hardware, summarize_hardware
+from hwmodels import (
+    ConfigError,
+    dump_hardware,
+    list_presets,
+    load_hardware,
+    parse_hardware,
+    summarize_hardware,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
@@ -114,6 +121,52 @@ def test_bit_serial_peak():
     assert engine.macs_per_cycle(16, 5) == 65536 / 5
     assert engine.macs_per_cycle(2, 8) == 8192  # weight precision buys nothing on Stripes
     assert engine.supports("int16", "int7")  # any width up to 16 runs natively
+
+
+def test_gemmini_peak():
+    # Genc et al., DAC 2021, default configuration: a 16 x 16 int8 systolic array (256 MACs/cycle)
+    # with 32-bit accumulation, a 256 KiB scratchpad and a 64 KiB accumulator.
+    acc = load_hardware("gemmini")
+    mesh = acc.engine("mesh")
+    assert (mesh.rows, mesh.cols, mesh.accum_bits) == (16, 16, 32)
+    assert mesh.peak_macs_per_cycle_table() == {"w8a8": 256}
+    assert mesh.resolve("int4", "int8") == ("int8", "int8")  # narrower integers pad to int8
+    with pytest.raises(ConfigError, match="cannot run weights=int16, activations=int16"):
+        mesh.resolve("int16", "int16")
+    assert acc.level("scratchpad").size_bytes == 256 * 1024
+    assert acc.level("accumulator").size_bytes == 64 * 1024
+    assert acc.level("weight_regs").double_buffered  # two weight registers per PE (preload)
+
+
+def test_nvdla_peak():
+    # nvdla.org Roadmap: "2048 8-bit MACs, also configurable as 1024 16-bit fixed or floating
+    # point MACs"; Primer: 512 KB convolution buffer and 20 GB/s SDRAM for the 2048-MAC design.
+    acc = load_hardware("nvdla")
+    cmac = acc.engine("cmac")
+    assert (cmac.rows, cmac.cols) == (64, 16)  # Atomic-C x Atomic-K
+    assert cmac.peak_macs_per_cycle_table() == {"w8a8": 2048, "w16a16": 1024, "fp16": 1024}
+    assert summarize_hardware(acc)["peak_tops"]["w8a8"] == pytest.approx(2048 * 2 * 1e9 / 1e12)
+    assert acc.level("cbuf").size_bytes == 512 * 1024
+    # Unit Description, CACC: an assembly SRAM group of 4 x 96 B x 32 and 4 x 64 B x 32.
+    assert acc.level("cacc").size_bytes == 4 * 96 * 32 + 4 * 64 * 32
+    assert acc.dram.bandwidth_gb_per_s == 20
+
+
+def test_h100_peak():
+    # NVIDIA H100 whitepaper / datasheet, SXM5, dense: 989.4 TFLOPS fp16 and bf16, 1978.9 fp8 and
+    # int8 (TOPS); 132 SMs; 3352 GB/s HBM3; 50 MB L2; 228 KB shared memory per SM. fp32 on the
+    # CUDA cores, 128 FMA per SM per clock.
+    acc = load_hardware("h100")
+    tops = summarize_hardware(acc)["peak_tops"]
+    assert tops["fp16"] == tops["bf16"] == pytest.approx(989.4, rel=1e-4)
+    assert tops["fp8_e4m3"] == tops["fp8_e5m2"] == tops["w8a8"] == pytest.approx(1978.9, rel=1e-4)
+    assert acc.engine().macs_per_cycle(32, 32, floating=True) == 132 * 128
+    assert "w4a4" not in tops  # no int4 tensor-core path on Hopper
+    assert acc.engine().resolve("int4", "int4") == ("int8", "int8")
+    assert acc.dram.bandwidth_gb_per_s == 3352
+    assert acc.level("l2").size_bytes == 50 * 2**20
+    assert acc.level("shared_memory").size_bytes == 228 * 1024
+    assert acc.level_instances("shared_memory") == 132
 
 
 def test_ideal_example_has_unlimited_dram():
