@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from hwmodels import (
     list_presets,
     load_hardware,
     parse_hardware,
+    render_summary,
     summarize_hardware,
 )
 
@@ -176,6 +178,21 @@ def test_ideal_example_has_unlimited_dram():
     assert summarize_hardware(acc)["dram"]["bandwidth_gb_per_s"] is None
     assert [level.size_bytes for level in acc.memory] == [65536] * 3
     assert len((EXAMPLES / "ideal-32x32.yaml").read_text().splitlines()) <= 12
+
+
+def test_summary_says_how_every_other_common_format_runs():
+    # NVDLA's CMAC: int4 pads to the int8 lanes (2048 MACs/cycle), fp8 widens to fp16 (1024);
+    # bf16's 8 exponent bits fit neither fp16 (5) nor an integer, so it cannot run.
+    acc = load_hardware("nvdla")
+    promoted = summarize_hardware(acc)["engines"][0]["promoted"]
+    assert promoted["int4"] == {"runs_as": "w8a8", "peak_macs_per_cycle": 2048}
+    assert promoted["fp8_e5m2"] == {"runs_as": "fp16", "peak_macs_per_cycle": 1024}
+    assert promoted["uint8"] == {"runs_as": "w16a16", "peak_macs_per_cycle": 1024}
+    assert promoted["bf16"] is None and promoted["fp32"] is None
+    assert not {"int8", "int16", "fp16"} & set(promoted)  # native: in the peak table
+    text = render_summary(acc)
+    assert re.search(r"cmac +│ w8a8 +│ binary, ternary, int2, int4 +│ +2048 │", text)
+    assert re.search(r"│ cannot run │ bf16, fp32 +│ +- │", text)
 
 
 def test_summary_sums_engines_and_capacity(tiny_hw_data):
