@@ -19,6 +19,7 @@ from hwmodels import (
 )
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 def test_presets_are_listed():
@@ -193,6 +194,19 @@ def test_summary_says_how_every_other_common_format_runs():
     text = render_summary(acc)
     assert re.search(r"cmac +│ w8a8 +│ binary, ternary, int2, int4 +│ +2048 │", text)
     assert re.search(r"│ cannot run │ bf16, fp32 +│ +- │", text)
+
+
+def test_readme_preset_table_says_what_the_presets_say():
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \| [^|]+ \| ([^|]+) \| ([0-9.]+) GHz \| ([0-9.]+) GB/s",
+                      README.read_text(encoding="utf-8"), flags=re.M)
+    assert sorted(name for name, *_ in rows) == list_presets()
+    for name, peaks, clock_ghz, dram_gb_per_s in rows:
+        summary = summarize_hardware(load_hardware(name))
+        for pair in peaks.split(","):
+            label, macs = pair.split()
+            assert summary["peak_macs_per_cycle"][label] == float(macs), (name, label)
+        assert summary["clock_ghz"] == float(clock_ghz), name
+        assert summary["dram"]["bandwidth_gb_per_s"] == float(dram_gb_per_s), name
 
 
 def test_summary_sums_engines_and_capacity(tiny_hw_data):
