@@ -16,6 +16,7 @@ from hwmodels.compute import (
     Dataflow,
     FixedPrecision,
     FloatPrecision,
+    MultiFormatPrecision,
     Precision,
     SerialOperand,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "EnergyTable",
     "FixedPrecision",
     "FloatPrecision",
+    "MultiFormatPrecision",
     "FormatInfo",
     "HOROWITZ_45NM",
     "MacArray",

@@ -103,7 +103,8 @@ def pe_area_um2(engine: MacArray, table: AreaTable) -> float:
     fixed: one native multiplier and an accumulator adder. bit_fusion: the
     BitBricks plus a shift-add tree at the full product width. bit_serial:
     ``bits_per_cycle`` partial-product adders of the parallel width plus the
-    accumulator. float: the widest listed format's multiplier and adder.
+    accumulator. float: the widest listed format's multiplier and adder; multi_format: that
+    plus the widest listed integer's multiplier and the accumulator.
     """
     cap, accum = engine.precision, int_add_um2(engine.accum_bits, table)
     if isinstance(cap, FixedPrecision):
@@ -114,8 +115,11 @@ def pe_area_um2(engine: MacArray, table: AreaTable) -> float:
         return bricks + tree + accum
     if isinstance(cap, BitSerialPrecision):
         return cap.bits_per_cycle * int_add_um2(cap.parallel_bits, table) + accum
-    widest = max(parse_format_name(name).significand_bits for name in cap.macs_per_pe)
-    return float_mac_um2(widest, table)
+    formats = [parse_format_name(name) for name in cap.macs_per_pe]
+    floats = [fmt.significand_bits for fmt in formats if fmt.floating]
+    ints = [fmt.bits for fmt in formats if not fmt.floating]
+    return (float_mac_um2(max(floats), table) if floats else 0.0) + (
+        int_mult_um2(max(ints), max(ints), table) + accum if ints else 0.0)
 
 
 def _vector_lane_um2(unit: VectorUnit, table: AreaTable) -> float:

@@ -15,6 +15,8 @@ replicates ``rows x cols`` times. Its datapath decides what quantization buys:
   (Bit Fusion, ISCA 2018): 16 bricks give 16 MACs/cycle at 2x2, 4 at 4x4 and
   1 at 8x8; operands wider than the unit take several cycles.
 * ``float``: floating-point units with a MAC rate per format.
+* ``multi_format``: one datapath with a MAC rate per format, integer and
+  float alike (NVDLA's int8/int16/fp16 cells, a tensor core's fp16/fp8/int8).
 
 Every capability answers in plain numbers (operand bits and whether they are
 floating point), so the simulator never hands a pydantic object to a loop.
@@ -39,6 +41,7 @@ __all__ = [
     "BitSerialPrecision",
     "BitFusionPrecision",
     "FloatPrecision",
+    "MultiFormatPrecision",
     "Precision",
 ]
 
@@ -291,57 +294,54 @@ class BitFusionPrecision(_Capability):
         return "integers of " + ", ".join(str(b) for b in self._widths()) + " bits"
 
 
-class FloatPrecision(_Capability):
-    """Floating-point MAC units with a rate per format."""
+class _RateTable(_Capability):
+    """A PE with a MAC rate per operand format: the shared rule of `FloatPrecision` and `MultiFormatPrecision`.
 
-    kind: Literal["float"]
-    """Discriminator: ``float``."""
+    An operand pair runs in the narrowest listed format of its kind (floating
+    point when either operand is, integer otherwise) that holds the wider
+    operand; on ties the slowest such format answers.
+    """
+
     macs_per_pe: dict[str, Annotated[float, Field(gt=0, allow_inf_nan=False)]] = {"fp16": 1.0}
-    """MACs per cycle of one PE for each floating-point format, e.g. ``{fp16: 1, fp8_e4m3: 2}``."""
+    """MACs per cycle of one PE for each format, e.g. ``{fp16: 1, fp8_e4m3: 2}``."""
 
     @field_validator("macs_per_pe")
     @classmethod
-    def _check_formats(cls, value: dict[str, float]) -> dict[str, float]:
+    def _canonical_formats(cls, value: dict[str, float]) -> dict[str, float]:
         if not value:
-            raise ValueError("must name at least one floating-point format")
-        canonical = {}
-        for name, rate in value.items():
-            fmt = parse_format_name(name)
-            if not fmt.floating:
-                raise ValueError(f"keys must be floating-point formats (got {name!r})")
-            canonical[fmt.name] = rate
-        return canonical
+            raise ValueError("must name at least one format")
+        return {parse_format_name(name).name: rate for name, rate in value.items()}
 
-    def _format_for(self, bits: int) -> str:
-        wide = [name for name in self.macs_per_pe if parse_format_name(name).bits >= bits]
+    def _format_for(self, bits: int, floating: bool) -> str:
+        kind = [name for name in self.macs_per_pe if parse_format_name(name).floating == floating]
+        wide = [name for name in kind if parse_format_name(name).bits >= bits]
         if not wide:
             have = ", ".join(self.macs_per_pe)
-            raise ConfigError(f"no floating-point format of {bits} bits or more (have: {have})")
+            what = "floating-point" if floating else "integer"
+            raise ConfigError(f"no {what} format of {bits} bits or more (have: {have})")
         narrowest = min(parse_format_name(name).bits for name in wide)
         same = [name for name in wide if parse_format_name(name).bits == narrowest]
         return min(same, key=lambda name: self.macs_per_pe[name])
 
     def pe_macs_per_cycle(self, weight_bits: int, act_bits: int, floating: bool = False) -> float:
-        """MACs per cycle of one PE in the narrowest format that holds both widths (slowest on ties)."""
+        """MACs per cycle of one PE in the narrowest listed format that holds both widths (slowest on ties)."""
         _check_bits(weight_bits, act_bits)
-        if not floating:
-            raise ConfigError("a floating-point PE cannot multiply integer operands; resolve() them first")
-        return self.macs_per_pe[self._format_for(max(weight_bits, act_bits))]
+        return self.macs_per_pe[self._format_for(max(weight_bits, act_bits), floating)]
 
     def format_macs_per_cycle(self, weight: FormatInfo, act: FormatInfo) -> float:
         """MACs per cycle of one PE for an exact format pair (by name when both are the same)."""
         if weight == act and weight.name in self.macs_per_pe:
             return self.macs_per_pe[weight.name]
-        return self.pe_macs_per_cycle(weight.bits, act.bits, floating=True)
+        return self.pe_macs_per_cycle(weight.bits, act.bits, weight.floating or act.floating)
 
     def padded_bits(self, weight_bits: int, act_bits: int, floating: bool = False) -> tuple[int, int]:
         """Both operands at the width of the format that runs them."""
         self.pe_macs_per_cycle(weight_bits, act_bits, floating)
-        bits = parse_format_name(self._format_for(max(weight_bits, act_bits))).bits
+        bits = parse_format_name(self._format_for(max(weight_bits, act_bits), floating)).bits
         return bits, bits
 
     def native(self, weight: FormatInfo, act: FormatInfo) -> bool:
-        """True when both operands have the same listed floating-point format."""
+        """True when both operands have the same listed format."""
         return weight == act and weight.name in self.macs_per_pe
 
     def promotion_targets(self) -> tuple[FormatPair, ...]:
@@ -357,8 +357,44 @@ class FloatPrecision(_Capability):
         return ", ".join(self.macs_per_pe)
 
 
+class FloatPrecision(_RateTable):
+    """Floating-point MAC units with a rate per format."""
+
+    kind: Literal["float"]
+    """Discriminator: ``float``."""
+
+    @field_validator("macs_per_pe")
+    @classmethod
+    def _floats_only(cls, value: dict[str, float]) -> dict[str, float]:
+        for name in value:
+            if not parse_format_name(name).floating:
+                raise ValueError(f"keys must be floating-point formats (got {name!r}; use kind multi_format)")
+        return value
+
+    def pe_macs_per_cycle(self, weight_bits: int, act_bits: int, floating: bool = False) -> float:
+        """MACs per cycle of one PE in the narrowest format that holds both widths (slowest on ties)."""
+        if not floating:
+            raise ConfigError("a floating-point PE cannot multiply integer operands; resolve() them first")
+        return super().pe_macs_per_cycle(weight_bits, act_bits, floating)
+
+
+class MultiFormatPrecision(_RateTable):
+    """One datapath that multiplies integers and floats, each format at its own rate.
+
+    NVDLA's convolution MAC runs 2048 int8 or 1024 int16/fp16 MACs per cycle
+    on the same cells; a tensor core runs fp16/bf16 at one rate and fp8/int8
+    at twice it. Integer operands take the narrowest listed integer format
+    that holds them (int4 on an int8 cell pads to int8), floats the narrowest
+    listed float; weight-only formats (``w4a16``) reach the PE already
+    dequantized to the activations' float format.
+    """
+
+    kind: Literal["multi_format"]
+    """Discriminator: ``multi_format``."""
+
+
 Precision = Annotated[
-    Union[FixedPrecision, BitSerialPrecision, BitFusionPrecision, FloatPrecision],
+    Union[FixedPrecision, BitSerialPrecision, BitFusionPrecision, FloatPrecision, MultiFormatPrecision],
     Field(discriminator="kind"),
 ]
 """A PE's precision capability, chosen by its ``kind``."""

@@ -141,7 +141,7 @@ class MacArray(FrozenModel):
         A natively supported pair comes back unchanged. Otherwise, if
         ``allow_promotion`` is true, the pair is promoted to the supported pair
         with the fewest total bits that holds both operands exactly (ties: the
-        faster pair, then list order).
+        pair that keeps integers integer, then the faster pair, then list order).
 
         Raises
         ------
@@ -180,7 +180,8 @@ class MacArray(FrozenModel):
             w_to, a_to = parse_format_name(w_name), parse_format_name(a_name)
             if not (can_represent(w_to, weight) and can_represent(a_to, act)):
                 continue
-            key = (w_to.bits + a_to.bits, -self.precision.format_macs_per_cycle(w_to, a_to), index)
+            kind_changes = (w_to.floating != weight.floating) + (a_to.floating != act.floating)
+            key = (w_to.bits + a_to.bits, kind_changes, -self.precision.format_macs_per_cycle(w_to, a_to), index)
             if best_key is None or key < best_key:
                 best, best_key = (w_to.name, a_to.name), key
         return best

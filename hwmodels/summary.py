@@ -14,18 +14,50 @@ from typing import TYPE_CHECKING, Any
 
 from hwmodels.area import area_breakdown_mm2
 from hwmodels.config import Accelerator
+from hwmodels.engine import MacArray
+from hwmodels.errors import ConfigError
 from hwmodels.formats import pair_label, parse_format_name
 
 if TYPE_CHECKING:  # rich is loaded by render_summary only, never by importing hwmodels
     from rich.table import Table
 
-__all__ = ["summarize_hardware", "render_summary"]
+__all__ = ["summarize_hardware", "render_summary", "promotions"]
 
 _OPS_PER_MAC = 2
+_COMMON_FORMATS = ("binary", "ternary", "int2", "int4", "int8", "uint8", "int16",
+                   "fp8_e4m3", "fp8_e5m2", "fp16", "bf16", "fp32")
+"""Formats a policy commonly asks for (both operands); weight-only ones (w4a16) reach the array as
+their activation format."""
 
 
 def _finite(value: float) -> float | None:
     return None if math.isinf(value) else value
+
+
+def promotions(engine: MacArray) -> dict[str, dict[str, Any] | None]:
+    """How ``engine`` runs each common format it does not run natively (None: it cannot).
+
+    Each entry gives the pair it runs as (``runs_as``, keyed like the peak
+    table) and the array's MACs per cycle there.
+
+    Examples
+    --------
+    >>> from hwmodels import load_hardware
+    >>> promotions(load_hardware("nvdla").engine())["fp8_e4m3"]
+    {'runs_as': 'fp16', 'peak_macs_per_cycle': 1024.0}
+    """
+    table: dict[str, dict[str, Any] | None] = {}
+    for name in _COMMON_FORMATS:
+        if engine.supports(name, name):
+            continue
+        try:
+            weight, act = engine.resolve(name, name)
+        except ConfigError:
+            table[name] = None
+            continue
+        label = pair_label(parse_format_name(weight), parse_format_name(act))
+        table[name] = {"runs_as": label, "peak_macs_per_cycle": engine.format_macs_per_cycle(weight, act)}
+    return table
 
 
 def _engine_summary(acc: Accelerator, index: int) -> dict[str, Any]:
@@ -49,6 +81,7 @@ def _engine_summary(acc: Accelerator, index: int) -> dict[str, Any]:
         "peak_macs_per_cycle": macs,
         "peak_tops": {key: v * _OPS_PER_MAC * acc.clock_hz / 1e12 for key, v in macs.items()},
         "mac_pj": mac_energy,
+        "promoted": promotions(engine),
     }
 
 
@@ -167,6 +200,21 @@ def _memory_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
     ]
 
 
+def _promotion_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
+    """Per engine, the common formats grouped by the pair they run as, then those it cannot run."""
+    rows = []
+    for engine in summary["engines"]:
+        groups: dict[tuple[str, str], list[str]] = {}
+        for name, runs in engine["promoted"].items():
+            key = (runs["runs_as"], _num(runs["peak_macs_per_cycle"])) if runs else ("cannot run", "-")
+            groups.setdefault(key, []).append(name)
+        label_cell = engine["name"]
+        for (runs_as, rate), names in sorted(groups.items(), key=lambda item: item[0][0] == "cannot run"):
+            rows.append((label_cell, runs_as, ", ".join(names), rate))
+            label_cell = ""
+    return rows
+
+
 def render_summary(acc: Accelerator, width: int = 100) -> str:
     """The datasheet as plain-text tables (no colour codes), for terminals and logs."""
     from rich.console import Console
@@ -183,6 +231,11 @@ def render_summary(acc: Accelerator, width: int = 100) -> str:
     )
     console.print(_table("Peak compute", ("engine", "precision", "MACs/cycle", "TOPS", "pJ/MAC"), 2,
                          _engine_rows(summary)))
+    promoted = _promotion_rows(summary)
+    if promoted:
+        console.print(_table("Other formats (promoted: padded operands cost time and energy; weight-only "
+                             "formats such as w4a16 run as their activations)",
+                             ("engine", "runs as", "formats", "MACs/cycle"), 3, promoted))
     console.print(_table("Memory (innermost first)",
                          ("level", "holds", "size", "copies", "read B/cyc", "write B/cyc", "pJ/bit rd"), 2,
                          _memory_rows(summary)))

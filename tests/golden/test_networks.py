@@ -35,6 +35,12 @@ CASES = (
     + [("resnet50", "bit-serial", "w4a4", "analytical", {})]
     + [("resnet50", "edge-npu", "w8a8-asym-dyn", "analytical", {})]
     + [("resnet18", hw, "w8a8", "des", {}) for hw in ("tpu-v1", "edge-npu")]
+    # The presets for today's formats: Gemmini and NVDLA at int8, NVDLA at fp16 on the same cells,
+    # Llama-7B decode on the H100-class preset with weight-only int4 and fp8 with an int4 KV cache.
+    + [("resnet50", "gemmini", "w8a8", "analytical", {})]
+    + [("resnet50", "nvdla", policy, "analytical", {}) for policy in ("w8a8", "fp16")]
+    + [("llama7b", "h100", policy, "analytical", {"phase": "decode", "kv_len": 512})
+       for policy in ("w4a16-g128", "fp8-kv4")]
 )
 
 

@@ -354,7 +354,7 @@ def test_a_spec_built_in_python_reads_files_from_base_dir():
     ({"vary": {"engines[0].rows": [16]}, "link": [["engines[0].rows", "engines[0].colz"]]},
      "hardware.link[0][1]: 'engines[0].colz' is not a key of hardware.vary"),
     ({"base": "edge-nup"}, "hardware.base: unknown preset 'edge-nup' (did you mean 'edge-npu'? "
-                           "known: bit-serial, bitfusion, edge-npu, eyeriss, tpu-v1)"),
+                           "known: bit-serial, bitfusion, edge-npu, eyeriss, gemmini, h100, nvdla, tpu-v1)"),
     ({"vari": {}}, "hardware.vari: unknown field (did you mean 'vary'?)"),
 ])
 def test_hardware_errors_name_the_file_and_the_key(tmp_path, monkeypatch, change, message):

@@ -13,9 +13,11 @@ from hwmodels import (
     FixedPrecision,
     FloatPrecision,
     MacArray,
+    MultiFormatPrecision,
     VectorUnit,
     can_represent,
     parse_format_name,
+    parse_hardware,
 )
 
 
@@ -28,6 +30,8 @@ FUSION = BitFusionPrecision(kind="bit_fusion")
 STRIPES = BitSerialPrecision(kind="bit_serial", serial_operand="activations", parallel_bits=16)
 LOOM = BitSerialPrecision(kind="bit_serial", serial_operand="both")
 FP = FloatPrecision(kind="float", macs_per_pe={"fp16": 1, "bf16": 1, "fp8_e4m3": 2, "fp32": 0.25})
+# NVDLA's CMAC cell: one 16-bit multiplier (int16 or fp16) that splits into two int8 lanes.
+NVDLA_CELL = MultiFormatPrecision(kind="multi_format", macs_per_pe={"int8": 2, "int16": 1, "fp16": 1})
 
 
 class TestFixed:
@@ -127,6 +131,53 @@ class TestFloat:
 
     def test_peak_table_keys(self):
         assert array(FP).peak_macs_per_cycle_table() == {"fp16": 16, "bf16": 16, "fp8_e4m3": 32, "fp32": 4}
+
+
+class TestMultiFormat:
+    def test_integers_and_floats_on_one_datapath(self):
+        engine = array(NVDLA_CELL)
+        assert engine.macs_per_cycle(8, 8) == 16 * 2
+        assert engine.macs_per_cycle(16, 8) == 16  # the wider operand picks the int16 rate
+        assert engine.macs_per_cycle(16, 16, floating=True) == 16
+        assert engine.padded_bits(4, 8) == (8, 8)
+        assert engine.padded_bits(12, 12) == (16, 16)
+        assert engine.peak_macs_per_cycle_table() == {"w8a8": 32, "w16a16": 16, "fp16": 16}
+
+    def test_promotion_within_the_listed_formats(self):
+        engine = array(NVDLA_CELL)
+        assert engine.resolve("int4", "int8") == ("int8", "int8")
+        assert engine.resolve("uint8", "uint8") == ("int16", "int16")  # uint8 needs 9 signed bits
+        assert engine.resolve("fp8", "fp8") == ("fp16", "fp16")
+        assert engine.resolve("int8", "fp16") == ("fp16", "fp16")  # an int8 fits fp16's significand
+
+    def test_integers_promote_to_integers_on_a_tie(self):
+        # fp8 e4m3 holds int4 exactly and is as wide and as fast as int8: integers stay integer.
+        tensor_core = MultiFormatPrecision(kind="multi_format", macs_per_pe={"fp8_e4m3": 2, "int8": 2})
+        assert array(tensor_core).resolve("int4", "int4") == ("int8", "int8")
+        assert array(tensor_core).resolve("fp8_e4m3", "int4") == ("fp8_e4m3", "fp8_e4m3")
+
+    def test_no_format_of_the_operands_kind_wide_enough(self):
+        with pytest.raises(ConfigError) as info:
+            array(NVDLA_CELL).macs_per_cycle(32, 32, floating=True)
+        assert str(info.value) == (
+            "engine 'pe': no floating-point format of 32 bits or more (have: int8, int16, fp16)")
+        with pytest.raises(ConfigError) as info:
+            array(NVDLA_CELL).resolve("fp32", "fp32")
+        assert str(info.value) == (
+            "engine 'pe' cannot run weights=fp32, activations=fp32: no supported format holds "
+            "them (supported: int8, int16, fp16)")
+
+    def test_float_kind_still_refuses_integer_formats(self):
+        with pytest.raises(ValueError, match="keys must be floating-point formats .got 'int8'; use kind multi_format"):
+            FloatPrecision(kind="float", macs_per_pe={"int8": 2})
+
+    def test_energy_is_priced_at_the_format_that_runs(self, tiny_hw_data):
+        # Horowitz 45 nm (the tiny accelerator's node): int8 MAC = 0.2 pJ multiply + 0.1 pJ
+        # 32-bit add; an int4 operand pads to the int8 lane; fp16 = 1.1 multiply + 0.9 fp32 add.
+        tiny_hw_data["engines"][0]["precision"] = NVDLA_CELL.model_dump()
+        acc = parse_hardware(tiny_hw_data)
+        assert acc.mac_pj(4, 8) == acc.mac_pj(8, 8) == pytest.approx(0.2 + 0.1)
+        assert acc.mac_pj(16, 16, floating=True) == pytest.approx(1.1 + 0.9)
 
 
 class TestSupportAndPromotion:

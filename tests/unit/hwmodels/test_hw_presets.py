@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
 
-from hwmodels import dump_hardware, list_presets, load_hardware, parse_hardware, summarize_hardware
+from hwmodels import (
+    ConfigError,
+    dump_hardware,
+    list_presets,
+    load_hardware,
+    parse_hardware,
+    render_summary,
+    summarize_hardware,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 def test_presets_are_listed():
-    assert list_presets() == ["bit-serial", "bitfusion", "edge-npu", "eyeriss", "tpu-v1"]
+    assert list_presets() == [
+        "bit-serial", "bitfusion", "edge-npu", "eyeriss", "gemmini", "h100", "nvdla", "tpu-v1"]
 
 
 @pytest.mark.parametrize("name", list_presets())
@@ -115,6 +126,52 @@ def test_bit_serial_peak():
     assert engine.supports("int16", "int7")  # any width up to 16 runs natively
 
 
+def test_gemmini_peak():
+    # Genc et al., DAC 2021, default configuration: a 16 x 16 int8 systolic array (256 MACs/cycle)
+    # with 32-bit accumulation, a 256 KiB scratchpad and a 64 KiB accumulator.
+    acc = load_hardware("gemmini")
+    mesh = acc.engine("mesh")
+    assert (mesh.rows, mesh.cols, mesh.accum_bits) == (16, 16, 32)
+    assert mesh.peak_macs_per_cycle_table() == {"w8a8": 256}
+    assert mesh.resolve("int4", "int8") == ("int8", "int8")  # narrower integers pad to int8
+    with pytest.raises(ConfigError, match="cannot run weights=int16, activations=int16"):
+        mesh.resolve("int16", "int16")
+    assert acc.level("scratchpad").size_bytes == 256 * 1024
+    assert acc.level("accumulator").size_bytes == 64 * 1024
+    assert acc.level("weight_regs").double_buffered  # two weight registers per PE (preload)
+
+
+def test_nvdla_peak():
+    # nvdla.org Roadmap: "2048 8-bit MACs, also configurable as 1024 16-bit fixed or floating
+    # point MACs"; Primer: 512 KB convolution buffer and 20 GB/s SDRAM for the 2048-MAC design.
+    acc = load_hardware("nvdla")
+    cmac = acc.engine("cmac")
+    assert (cmac.rows, cmac.cols) == (64, 16)  # Atomic-C x Atomic-K
+    assert cmac.peak_macs_per_cycle_table() == {"w8a8": 2048, "w16a16": 1024, "fp16": 1024}
+    assert summarize_hardware(acc)["peak_tops"]["w8a8"] == pytest.approx(2048 * 2 * 1e9 / 1e12)
+    assert acc.level("cbuf").size_bytes == 512 * 1024
+    # Unit Description, CACC: an assembly SRAM group of 4 x 96 B x 32 and 4 x 64 B x 32.
+    assert acc.level("cacc").size_bytes == 4 * 96 * 32 + 4 * 64 * 32
+    assert acc.dram.bandwidth_gb_per_s == 20
+
+
+def test_h100_peak():
+    # NVIDIA H100 whitepaper / datasheet, SXM5, dense: 989.4 TFLOPS fp16 and bf16, 1978.9 fp8 and
+    # int8 (TOPS); 132 SMs; 3352 GB/s HBM3; 50 MB L2; 228 KB shared memory per SM. fp32 on the
+    # CUDA cores, 128 FMA per SM per clock.
+    acc = load_hardware("h100")
+    tops = summarize_hardware(acc)["peak_tops"]
+    assert tops["fp16"] == tops["bf16"] == pytest.approx(989.4, rel=1e-4)
+    assert tops["fp8_e4m3"] == tops["fp8_e5m2"] == tops["w8a8"] == pytest.approx(1978.9, rel=1e-4)
+    assert acc.engine().macs_per_cycle(32, 32, floating=True) == 132 * 128
+    assert "w4a4" not in tops  # no int4 tensor-core path on Hopper
+    assert acc.engine().resolve("int4", "int4") == ("int8", "int8")
+    assert acc.dram.bandwidth_gb_per_s == 3352
+    assert acc.level("l2").size_bytes == 50 * 2**20
+    assert acc.level("shared_memory").size_bytes == 228 * 1024
+    assert acc.level_instances("shared_memory") == 132
+
+
 def test_ideal_example_has_unlimited_dram():
     acc = load_hardware(EXAMPLES / "ideal-32x32.yaml")
     assert acc.engine().macs_per_cycle(8, 8) == 32 * 32
@@ -122,6 +179,34 @@ def test_ideal_example_has_unlimited_dram():
     assert summarize_hardware(acc)["dram"]["bandwidth_gb_per_s"] is None
     assert [level.size_bytes for level in acc.memory] == [65536] * 3
     assert len((EXAMPLES / "ideal-32x32.yaml").read_text().splitlines()) <= 12
+
+
+def test_summary_says_how_every_other_common_format_runs():
+    # NVDLA's CMAC: int4 pads to the int8 lanes (2048 MACs/cycle), fp8 widens to fp16 (1024);
+    # bf16's 8 exponent bits fit neither fp16 (5) nor an integer, so it cannot run.
+    acc = load_hardware("nvdla")
+    promoted = summarize_hardware(acc)["engines"][0]["promoted"]
+    assert promoted["int4"] == {"runs_as": "w8a8", "peak_macs_per_cycle": 2048}
+    assert promoted["fp8_e5m2"] == {"runs_as": "fp16", "peak_macs_per_cycle": 1024}
+    assert promoted["uint8"] == {"runs_as": "w16a16", "peak_macs_per_cycle": 1024}
+    assert promoted["bf16"] is None and promoted["fp32"] is None
+    assert not {"int8", "int16", "fp16"} & set(promoted)  # native: in the peak table
+    text = render_summary(acc)
+    assert re.search(r"cmac +│ w8a8 +│ binary, ternary, int2, int4 +│ +2048 │", text)
+    assert re.search(r"│ cannot run │ bf16, fp32 +│ +- │", text)
+
+
+def test_readme_preset_table_says_what_the_presets_say():
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \| [^|]+ \| ([^|]+) \| ([0-9.]+) GHz \| ([0-9.]+) GB/s",
+                      README.read_text(encoding="utf-8"), flags=re.M)
+    assert sorted(name for name, *_ in rows) == list_presets()
+    for name, peaks, clock_ghz, dram_gb_per_s in rows:
+        summary = summarize_hardware(load_hardware(name))
+        for pair in peaks.split(","):
+            label, macs = pair.split()
+            assert summary["peak_macs_per_cycle"][label] == float(macs), (name, label)
+        assert summary["clock_ghz"] == float(clock_ghz), name
+        assert summary["dram"]["bandwidth_gb_per_s"] == float(dram_gb_per_s), name
 
 
 def test_summary_sums_engines_and_capacity(tiny_hw_data):

@@ -73,7 +73,7 @@ def message_for(data, write_yaml) -> str:
         (
             lambda d: d["engines"][0].update(precision={"kind": "quantum"}),
             "engines[0].precision: unknown kind 'quantum' (expected 'fixed', 'bit_serial', "
-            "'bit_fusion', 'float')",
+            "'bit_fusion', 'float', 'multi_format')",
         ),
         (
             lambda d: d["engines"][0].update(precision={"kind": "bit_fusion", "bricks_per_unit": 8}),
@@ -181,7 +181,7 @@ def test_unknown_preset_suggests_the_nearest():
         load_hardware("eyeris")
     assert str(info.value) == (
         "unknown preset 'eyeris' (did you mean 'eyeriss'? known: bit-serial, bitfusion, "
-        "edge-npu, eyeriss, tpu-v1)"
+        "edge-npu, eyeriss, gemmini, h100, nvdla, tpu-v1)"
     )
 
 
