@@ -79,6 +79,7 @@ def bitwidth_heatmap(plans: Sequence[tuple[str, dict[str, str]]], layers: Sequen
     ax.set_xticks(range(0, len(layers), step))
     ax.set_xticklabels(layers[::step], rotation=90, fontsize=7)
     ax.set_xlabel("layer (execution order)")
+    ax.set_ylabel("plan (best first)")
     ax.grid(False)
     ax.legend(handles=[Patch(color=c, label=name) for c, name in zip(colours, candidates, strict=True)],
               loc="upper center", bbox_to_anchor=(0.5, 1.02 + 1.2 / max(len(plans), 4)), ncols=len(candidates))
@@ -100,7 +101,7 @@ def sensitivity_figure(layers: Sequence[str], values: dict[str, Sequence[float |
     ax.set_xticks(x[::step])
     ax.set_xticklabels(layers[::step], rotation=90, fontsize=7)
     ax.set_xlabel("layer (execution order)")
-    ax.set_ylabel("sensitivity (proxy value)")
+    ax.set_ylabel("sensitivity (proxy value, higher is worse)")
     ax.set_title("Sensitivity per layer and candidate")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     short = proxy if len(proxy) < 140 else proxy[:137] + "..."

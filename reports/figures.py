@@ -196,7 +196,7 @@ def timeline_figure(result: SimResult) -> Figure:
 def comparison_figure(results: Sequence[SimResult]) -> Figure:
     """Side by side: latency by cause and energy by component of each run."""
     plt = pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH_IN, HEIGHT_IN))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH_IN, 2.0 + 0.45 * len(results)))
     labels = [run_label(r) for r in results]
     y = np.arange(len(results))
     left_edge = np.zeros(len(results))

@@ -24,7 +24,7 @@ h3{font-size:16px;margin:20px 0 6px}.summary{font-size:16px;color:#39424d;margin
 nav ol{margin:4px 0 0;padding-left:22px;columns:2}nav a{color:#2d5b94;text-decoration:none}
 figure{margin:18px 0 26px}figure img{width:100%;max-width:1100px;height:auto;display:block}
 figcaption{color:#4a5561;font-size:14px;margin-top:4px}figcaption b{color:#1d232b}
-.scroll{overflow-x:auto;max-height:640px;overflow-y:auto;border:1px solid #e2e5e9;border-radius:4px}
+.scroll{display:inline-block;max-width:100%;box-sizing:border-box;overflow-x:auto;max-height:640px;overflow-y:auto;border:1px solid #e2e5e9;border-radius:4px}
 table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}
 th,td{padding:4px 10px;border-bottom:1px solid #eceef1;white-space:nowrap}
 th{background:#f0f2f5;text-align:left;position:sticky;top:0}td.num{text-align:right}th.num{text-align:right}

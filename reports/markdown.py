@@ -43,7 +43,8 @@ def _section(section: Section) -> list[str]:
     for table in section.tables:
         lines += _table(table)
     for figure in section.figures:
-        lines += [f"![{figure.title}]({FIGURE_DIR}/{figure.name}.svg)", "", f"*{figure.title}.* {figure.caption}", ""]
+        alt = figure.title.replace("[", "\\[").replace("]", "\\]")
+        lines += [f"![{alt}]({FIGURE_DIR}/{figure.name}.svg)", "", f"*{figure.title}.* {figure.caption}", ""]
     return lines
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from analysis.fronts import rankings, sweep_front
@@ -25,7 +26,7 @@ def _parameters(data: SweepData) -> list[str]:
 
 
 def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in text).strip("_")
+    return re.sub(r"\W+", "_", text).strip("_")
 
 
 def _overview(data: SweepData) -> Section:
