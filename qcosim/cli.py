@@ -131,7 +131,8 @@ def demo(
     out = _console()
     for line in api.demo_lines():
         out.print(line)
-    write_and_tell([api.simulate(api.DEMO_MODEL, api.DEMO_HARDWARE, policy) for policy in api.DEMO_POLICIES], report)
+    write_and_tell([api.simulate(api.DEMO_MODEL, api.DEMO_HARDWARE, policy) for policy in api.DEMO_POLICIES], report,
+                   stdout=True)
 
 
 def _mount_hardware() -> None:

@@ -10,15 +10,16 @@ import typer
 __all__ = ["mount", "write_and_tell"]
 
 
-def write_and_tell(inputs: list, out: Path, *, hardware=None, title: str | None = None) -> None:
-    """Write the report of ``inputs`` into ``out`` and print where it is (the shortcuts' ``--report`` too)."""
+def write_and_tell(inputs: list, out: Path, *, hardware=None, title: str | None = None, stdout: bool = False) -> None:
+    """Write the report of ``inputs`` into ``out`` and say where it is: on stderr for the ``--report``
+    shortcuts (their stdout may be JSON), on stdout for ``qcosim report`` and the demo."""
     import sys
 
     from reports import write_report
 
     files = write_report(inputs, out, hardware=hardware, title=title)
     print(f"report: {files.html} (also {files.markdown.name}, {len(files.csv)} CSV tables, tables.json)",
-          file=sys.stderr)
+          file=sys.stdout if stdout else sys.stderr)
 
 
 def report(
@@ -36,7 +37,7 @@ def report(
         from hwmodels import load_hardware
 
         hardware = load_hardware(hw)
-    write_and_tell(list(inputs), out, hardware=hardware, title=title)
+    write_and_tell(list(inputs), out, hardware=hardware, title=title, stdout=True)
 
 
 def mount(app: typer.Typer) -> None:
