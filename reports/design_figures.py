@@ -158,7 +158,7 @@ def parameter_figure(rows: Sequence[SweepRow], path: str, name: str) -> Figure:
         if labels is not None:
             ax.set_xticks(range(len(labels)))
             ax.set_xticklabels(labels, rotation=30, fontsize=8)
-        elif x_all.size and x_all.min() > 0 and x_all.max() / x_all.min() >= 16:
+        elif x_all.size and x_all.min() > 0 and x_all.max() / x_all.min() >= 4:
             ax.set_xscale("log", base=2)
         ax.set_xlabel(path)
         ax.set_ylabel(axis_label)

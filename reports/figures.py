@@ -180,7 +180,8 @@ def timeline_figure(result: SimResult) -> Figure:
         label = kind
         for row, unit in enumerate(units):
             if (kind, unit) in spans:
-                ax.broken_barh(spans[kind, unit], (row - 0.35, 0.7), color=PALETTE[index], label=label)
+                band = {"load": (row - 0.35, 0.35), "store": (row, 0.35)}.get(kind, (row - 0.35, 0.7))
+                ax.broken_barh(spans[kind, unit], band, color=PALETTE[index], label=label)
                 label = None
     ax.set_yticks(range(len(units)))
     ax.set_yticklabels(units)
@@ -189,8 +190,8 @@ def timeline_figure(result: SimResult) -> Figure:
     ax.set_title(f"Discrete-event timeline: {run_label(result)}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return Figure("timeline", "Timeline", (
-        "Each row is a unit of the chip; gaps in the compute rows are time the engines wait, for DRAM "
-        "(the load and store rows) or for a layer on another engine."), to_svg(fig))
+        "Each row is a unit of the chip (DRAM rows: loads above, stores below); gaps in the compute rows are "
+        "time the engines wait, for DRAM or for a layer on another engine."), to_svg(fig))
 
 
 def comparison_figure(results: Sequence[SimResult]) -> Figure:
