@@ -29,6 +29,20 @@ sampling: {method: grid}
 
 
 @pytest.fixture(scope="session")
+def tiny_cnn() -> str:
+    """Path of the tiny CNN layer list of ``examples/``."""
+    return TINY
+
+
+@pytest.fixture
+def sweep_spec(tmp_path) -> Path:
+    """The 8-point sweep spec, written into the test's directory."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SWEEP_SPEC)
+    return spec
+
+
+@pytest.fixture(scope="session")
 def runs():
     """ResNet-18 on Bit Fusion at w8a8 (the base) and at w4a8."""
     return [qcosim.simulate("resnet18", "bitfusion", policy) for policy in ("w8a8", "w4a8")]
