@@ -20,7 +20,7 @@ from reports.figures import run_label
 from reports.html import render_html
 from reports.load import ReportInput, SweepData, load_inputs
 from reports.markdown import render_markdown, write_figures
-from reports.roofline import matching_hardware
+from reports.provenance import matching_hardware, matching_workload
 from reports.search import search_sections
 from reports.simulation import simulation_sections
 from reports.sweep import sweep_sections
@@ -77,11 +77,15 @@ def build_report(inputs: Iterable[ReportInput | str | Path], *, hardware: Accele
     if not loaded:
         raise ReportError("give at least one result to report on", "report")
     runs = [item for item in loaded if isinstance(item, SimResult)]
+    if hardware is not None and not any(matching_hardware(run, hardware) is hardware for run in runs):
+        raise ReportError(f"accelerator {hardware.name!r} is not the one any of the simulations ran on "
+                          "(its digest differs from theirs)", "--hw")
     sections: list[Section] = comparison_sections(runs) if len(runs) > 1 else []
     for index, item in enumerate(loaded):
         prefix = f"{index + 1}_" if len(loaded) > 1 else ""
         if isinstance(item, SimResult):
-            sections += simulation_sections(item, matching_hardware(item, hardware), prefix=prefix)
+            sections += simulation_sections(item, matching_hardware(item, hardware), matching_workload(item),
+                                            prefix=prefix)
         elif isinstance(item, SearchReport):
             sections += search_sections(item, prefix=prefix)
         elif isinstance(item, SweepData):

@@ -16,13 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwmodels import Accelerator, load_hardware, summarize_hardware
-from hwmodels.errors import ConfigError
+from hwmodels import Accelerator, summarize_hardware
 from hwmodels.formats import pair_label, parse_format_name
-from simulator.hardware_view import hardware_digest
 from simulator.results import LayerResult, SimResult
 
-__all__ = ["Roof", "RooflinePoint", "Roofline", "layer_precision", "matching_hardware", "roofline"]
+__all__ = ["Roof", "RooflinePoint", "Roofline", "layer_precision", "roofline"]
 
 
 @dataclass(frozen=True)
@@ -69,25 +67,13 @@ def layer_precision(layer: LayerResult) -> str:
     return pair_label(parse_format_name(weight), parse_format_name(act))
 
 
-def matching_hardware(result: SimResult, given: Accelerator | None = None) -> Accelerator | None:
-    """The accelerator ``result`` ran on: ``given``, else the preset of its name when its digest matches."""
-    if given is not None:
-        return given
-    try:
-        acc = load_hardware(result.hardware)
-    except ConfigError:
-        return None
-    if result.provenance is not None and hardware_digest(acc) != result.provenance.hardware_digest:
-        return None
-    return acc
-
-
 def roofline(result: SimResult, acc: Accelerator | None = None) -> Roofline:
     """The roofline of ``result``'s accelerator with each MAC layer as a point.
 
     Examples
     --------
     >>> import qcosim
+    >>> from hwmodels import load_hardware
     >>> r = qcosim.simulate("resnet18", "bitfusion", "w4a8")
     >>> line = roofline(r, load_hardware("bitfusion"))
     >>> [(roof.precision, roof.peak_macs_per_cycle) for roof in line.roofs if roof.used]

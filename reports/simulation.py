@@ -17,6 +17,7 @@ from reports.figures import (
 )
 from reports.roofline import layer_precision, roofline
 from simulator.results import QuantOverhead, SimResult
+from workloads import WorkloadSummary
 
 __all__ = ["headline_rows", "reproduce_command", "simulation_sections"]
 
@@ -79,14 +80,24 @@ def _hardware_tables(acc: Accelerator, prefix: str) -> tuple[Table, ...]:
     return peaks, memory
 
 
-def _what_ran(result: SimResult, acc: Accelerator | None, prefix: str) -> Section:
+def _workload_line(result: SimResult, workload: WorkloadSummary | None) -> str:
     t = result.totals
-    mac_layers = [layer for layer in result.layers if layer.macs]
-    precisions = sorted({layer_precision(layer) for layer in mac_layers})
+    mac_layers = sum(1 for layer in result.layers if layer.macs)
+    line = (f"Workload: {result.workload}, {len(result.layers)} layers after fusion ({mac_layers} with MACs), "
+            f"{t.macs:,} MACs")
+    if workload is None:
+        return line + " (parameter count: not in the saved result, and no zoo model of this name matches it)."
+    w = workload.totals
+    return (line + f", {w.params:,} parameters, weights {w.weight_bytes / 1e6:,.4g} MB at this policy "
+            "(the zoo model at its default parameters).")
+
+
+def _what_ran(result: SimResult, acc: Accelerator | None, workload: WorkloadSummary | None,
+              prefix: str) -> Section:
+    precisions = sorted({layer_precision(layer) for layer in result.layers if layer.macs})
     provenance = result.provenance
     bullets = [
-        f"Workload: {result.workload}, {len(result.layers)} layers after fusion ({len(mac_layers)} with MACs), "
-        f"{t.macs:,} MACs.",
+        _workload_line(result, workload),
         f"Precision policy: {result.policy}; MAC layers ran at {', '.join(precisions) or 'no MAC precision'} "
         "(per layer in the table below).",
         f"Hardware: {result.hardware}" + (f" ({acc.description})" if acc is not None and acc.description else "")
@@ -141,16 +152,16 @@ def _layer_table(result: SimResult, prefix: str) -> Table:
         "energy by component, then the quantization overhead by kind (kinds that are zero everywhere are left out)."))
 
 
-def simulation_sections(result: SimResult, acc: Accelerator | None = None, *, prefix: str = "",
-                        headline: bool = True) -> list[Section]:
+def simulation_sections(result: SimResult, acc: Accelerator | None = None, workload: WorkloadSummary | None = None,
+                        *, prefix: str = "") -> list[Section]:
     """Sections for one run: what was simulated, headline numbers, per-layer table and plots.
 
-    ``acc`` is the accelerator the run used, for its datasheet and memory roof (`reports.roofline`).
+    ``acc`` is the accelerator the run used, for its datasheet and memory roof (`reports.roofline`);
+    ``workload`` its network's counts (`reports.provenance`).
     ``prefix`` keeps table and figure names distinct when a report holds several runs.
     """
-    sections = [_what_ran(result, acc, prefix)]
-    if headline:
-        sections.append(Section(f"Headline numbers: {run_label(result)}", tables=(_headline_table(result, prefix),)))
+    sections = [_what_ran(result, acc, workload, prefix),
+                Section(f"Headline numbers: {run_label(result)}", tables=(_headline_table(result, prefix),))]
     if not result.layers:
         return sections
     figures: list[Figure] = [latency_by_layer(result), energy_by_layer(result),

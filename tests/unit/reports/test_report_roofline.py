@@ -3,7 +3,8 @@
 import pytest
 
 from hwmodels import load_hardware
-from reports.roofline import matching_hardware, roofline
+from reports.provenance import matching_hardware
+from reports.roofline import roofline
 
 
 def test_bit_fusion_roofs_and_dram_slope(runs):
