@@ -103,6 +103,6 @@ def format_value(value: str | int | float | None, kind: CellKind) -> str:
         return f"{round(value):,}"
     if kind == "percent":
         return f"{value:.2%}"
-    if abs(value) >= 1e4:
+    if abs(value) >= 1e3:
         return f"{value:,.0f}"
     return f"{value:.4g}"

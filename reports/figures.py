@@ -195,36 +195,38 @@ def timeline_figure(result: SimResult) -> Figure:
 
 
 def comparison_figure(results: Sequence[SimResult]) -> Figure:
-    """Side by side: latency by cause and energy by component of each run."""
+    """Side by side: latency by cause and energy by component of each run (on-chip levels summed, since
+    accelerators name their buffers differently)."""
     plt = pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH_IN, 2.0 + 0.45 * len(results)))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(WIDTH_IN, 2.0 + 0.8 * len(results)))
     labels = [run_label(r) for r in results]
     y = np.arange(len(results))
-    left_edge = np.zeros(len(results))
-    for index, cause in enumerate(CycleBreakdown.model_fields):
-        values = np.array([getattr(r.totals.breakdown, cause) / r.clock_hz * 1e3 for r in results])
-        if np.any(values):
-            left.barh(y, values, left=left_edge, color=PALETTE[index], label=cause.removesuffix("_cycles").replace("_", " "))
-            left_edge += values
-    left.set_xlabel("latency (ms)")
-    left.set_title("latency by cause")
-    parts = [energy_components(r.totals.energy) for r in results]
-    names = list(dict.fromkeys(name for p in parts for name in p))
-    left_edge = np.zeros(len(results))
-    for index, name in enumerate(names):
-        values = np.array([p.get(name, 0.0) * 1e-6 for p in parts])
-        if np.any(values):
-            right.barh(y, values, left=left_edge, color=PALETTE[index % len(PALETTE)], label=name)
-            left_edge += values
-    right.set_xlabel("energy (µJ)")
-    right.set_title("energy by component")
-    for ax in (left, right):
+    parts: dict[str, list[float]] = {
+        cause.removesuffix("_cycles").replace("_", " "): [getattr(r.totals.breakdown, cause) / r.clock_hz * 1e3
+                                                          for r in results]
+        for cause in CycleBreakdown.model_fields}
+    _stacked_runs(top, y, parts, "latency (ms)")
+    energy = [r.totals.energy for r in results]
+    parts = {"MAC": [e.mac_pj for e in energy], "on-chip memory": [sum(e.memory_pj.values()) for e in energy],
+             "DRAM": [e.dram_pj for e in energy], "vector unit": [e.vector_pj for e in energy],
+             "quantization": [e.quant_pj for e in energy], "leakage": [e.leakage_pj for e in energy]}
+    _stacked_runs(bottom, y, {k: [v * 1e-6 for v in values] for k, values in parts.items()}, "energy per inference (µJ)")
+    for ax in (top, bottom):
         ax.set_yticks(y)
+        ax.set_yticklabels(labels)
         ax.invert_yaxis()
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=3, fontsize=8)
-    left.set_yticklabels(labels)
-    right.set_yticklabels([])
     fig.tight_layout()
     return Figure("comparison", "Runs side by side", (
-        "Each bar is one run; shorter is better. Compare the segments to see which mechanism a change of "
-        "precision or accelerator moved."), to_svg(fig))
+        "Each bar is one run, latency above and energy below; shorter is better. Compare the segments to see "
+        "which mechanism a change of precision or accelerator moved."), to_svg(fig))
+
+
+def _stacked_runs(ax, y: np.ndarray, parts: dict[str, list[float]], label: str) -> None:
+    left = np.zeros(len(y))
+    for index, (name, values) in enumerate(parts.items()):
+        values = np.asarray(values, dtype=float)
+        if np.any(values):
+            ax.barh(y, values, left=left, height=0.6, color=PALETTE[index % len(PALETTE)], label=name)
+            left += values
+    ax.set_xlabel(label)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
