@@ -10,10 +10,10 @@ Heavy imports (matplotlib, the simulator) wait until a report is built.
 
 from typing import Any
 
-__all__ = ["ReportError", "ReportFiles", "build_report", "load_input", "write_report"]
+__all__ = ["ReportError", "ReportFiles", "build_report", "load_input", "write_files", "write_report"]
 
 _LAZY = {"ReportError": "reports.errors", "ReportFiles": "reports.build", "build_report": "reports.build",
-         "write_report": "reports.build", "load_input": "reports.load"}
+         "write_files": "reports.build", "write_report": "reports.build", "load_input": "reports.load"}
 
 
 def __getattr__(name: str) -> Any:

@@ -27,7 +27,7 @@ from reports.sweep import sweep_sections
 from reports.tables import write_tables
 from simulator.results import SimResult
 
-__all__ = ["ReportFiles", "build_report", "write_report"]
+__all__ = ["ReportFiles", "build_report", "write_files", "write_report"]
 
 
 @dataclass(frozen=True)
@@ -96,20 +96,39 @@ def build_report(inputs: Iterable[ReportInput | str | Path], *, hardware: Accele
 
 def write_report(inputs: Iterable[ReportInput | str | Path], out_dir: str | Path, *,
                  hardware: Accelerator | None = None, title: str | None = None) -> ReportFiles:
-    """Build the report of ``inputs`` and write it into ``out_dir`` (made if missing).
-
-    Writes ``report.html`` (self-contained), ``report.md`` with ``figures/*.svg``,
-    ``tables/*.csv`` and ``tables.json``.
+    """Build the report of ``inputs`` and write it into ``out_dir`` (made if missing): `build_report`,
+    then `write_files`.
 
     Raises
     ------
     ReportError
-        Bad inputs (see `build_report`), or ``out_dir`` cannot be written.
+        Bad inputs (see `build_report`), or ``out_dir`` cannot be written (checked before the figures are drawn).
     """
-    report = build_report(inputs, hardware=hardware, title=title)
+    loaded = load_inputs(inputs)  # bad inputs are refused before anything is written
+    out = _output_dir(out_dir)
+    return write_files(build_report(loaded, hardware=hardware, title=title), out)
+
+
+def _output_dir(out_dir: str | Path) -> Path:
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"cannot write the report: {exc.strerror}", str(out)) from None
+    return out
+
+
+def write_files(report: Report, out_dir: str | Path) -> ReportFiles:
+    """Write ``report`` into ``out_dir``: ``report.html`` (self-contained), ``report.md`` with
+    ``figures/*.svg``, ``tables/*.csv`` and ``tables.json``.
+
+    Raises
+    ------
+    ReportError
+        ``out_dir`` cannot be written.
+    """
+    out = _output_dir(out_dir)
+    try:
         figures = write_figures(report, out)
         tables = write_tables(report, out)
         html_path, md_path = out / "report.html", out / "report.md"

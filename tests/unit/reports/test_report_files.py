@@ -7,16 +7,21 @@ import re
 
 import pytest
 
-from reports import build_report, write_report
+from reports import build_report, write_files, write_report
 from reports.errors import ReportError
 
 
 @pytest.fixture(scope="module")
-def written(tmp_path_factory, runs, search_report, sweep_dir):
+def built(runs, search_report, sweep_dir):
     """One report of each kind: a run, a comparison, a search and a sweep."""
-    out = tmp_path_factory.mktemp("reports")
     inputs = {"run": [runs[1]], "comparison": runs, "search": [search_report], "sweep": [sweep_dir]}
-    return {kind: write_report(items, out / kind) for kind, items in inputs.items()}
+    return {kind: build_report(items) for kind, items in inputs.items()}
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory, built):
+    out = tmp_path_factory.mktemp("reports")
+    return {kind: write_files(report, out / kind) for kind, report in built.items()}
 
 
 @pytest.mark.parametrize("kind", ["run", "comparison", "search", "sweep"])
@@ -74,14 +79,18 @@ def test_html_is_self_contained(written, kind):
         assert not re.search(r"""(href|src)\s*=\s*["'](https?:|//)|url\(\s*["']?https?:""", svg)  # namespaces only
 
 
-def test_every_figure_has_units_on_its_axes_and_a_caption(runs, search_report, sweep_dir):
-    report = build_report([*runs, search_report, sweep_dir])
+def test_every_figure_has_units_on_its_axes_and_a_caption(built):
     units = ("(µs)", "(µJ)", "(ms)", "(MACs per", "(MACs per cycle)", "(proxy", "plan (best first)")
-    for figure in report.figures():
+    for figure in (figure for report in built.values() for figure in report.figures()):
         assert figure.caption.endswith(".") and len(figure.caption) > 40, figure.name
         assert any(unit in figure.svg for unit in units), figure.name
-    for names in ([f.name for f in report.figures()], [t.name for t in report.tables()]):  # one file each
-        assert len(names) == len(set(names))
+
+
+def test_names_stay_distinct_when_a_report_holds_several_inputs(built, search_report):
+    """Figures and tables are files named after them: inputs of one kind get numbered prefixes."""
+    for report in [*built.values(), build_report([search_report, search_report])]:
+        for names in ([f.name for f in report.figures()], [t.name for t in report.tables()]):
+            assert len(names) == len(set(names))
 
 
 def test_run_report_holds_the_headline_numbers(written, runs):
