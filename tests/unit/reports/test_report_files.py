@@ -4,6 +4,7 @@ import base64
 import csv
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +133,16 @@ def test_nothing_to_report_and_unwritable_directory(tmp_path, runs):
     blocker.write_text("")
     with pytest.raises(ReportError, match=f"{blocker}: cannot write the report"):
         write_report([runs[0]], blocker)
+
+
+def test_search_without_a_plan_says_why_and_keeps_the_pareto_set():
+    from qcosim import precision
+
+    table = Path(__file__).parents[3] / "examples" / "costs.csv"
+    report = precision.search_table(table, ["latency=0.1x"])
+    built = build_report([report])
+    first = built.sections[0]
+    assert first.paragraphs == (f"No plan meets the budgets: {report.result.reason}",)
+    assert first.code == ("qcosim search --table costs.csv --budget latency=0.1x",)  # the name the search keeps
+    assert [t.name for t in built.tables()] == ["search_pareto"]
+    assert len(built.tables()[0].rows) == len(report.result.pareto) > 0
