@@ -95,6 +95,7 @@ def simulate(
     as_json: Annotated[bool, typer.Option("--json", help="Result as JSON.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Per-layer CSV.")] = False,
     trace: Annotated[Optional[Path], typer.Option(help="Write a Chrome trace (Perfetto) to this file.")] = None,
+    report: Annotated[Optional[Path], typer.Option(help="Also write a report (HTML, Markdown, CSV) into this directory.")] = None,
 ) -> None:
     """Latency and energy per layer and in total, and where they go."""
     from qcosim import api
@@ -106,6 +107,11 @@ def simulate(
                               update={"pipeline": pipeline, "record_timeline": trace is not None}))
     if trace is not None:
         api.write_trace(result, trace)
+    if report is not None:
+        from hwmodels import load_hardware
+        from qcosim.cli_report import write_and_tell
+
+        write_and_tell([result], report, hardware=load_hardware(hw))
     if as_json:
         print(result.model_dump_json(indent=2))
     elif as_csv:
@@ -115,13 +121,18 @@ def simulate(
 
 
 @app.command()
-def demo() -> None:
-    """The main job on a built-in default: ResNet-50 at w8a8 and w4a8."""
+def demo(
+    report: Annotated[Path, typer.Option(help="Directory of the comparison report it ends with.")] = Path("out/demo-report"),
+) -> None:
+    """The main job on a built-in default: ResNet-50 at w8a8 and w4a8, ending with a comparison report."""
     from qcosim import api
+    from qcosim.cli_report import write_and_tell
 
     out = _console()
     for line in api.demo_lines():
         out.print(line)
+    write_and_tell([api.simulate(api.DEMO_MODEL, api.DEMO_HARDWARE, policy) for policy in api.DEMO_POLICIES], report,
+                   stdout=True)
 
 
 def _mount_hardware() -> None:
@@ -134,11 +145,13 @@ _mount_hardware()
 
 
 def _mount_precision() -> None:
+    from qcosim.cli_report import mount as mount_report
     from qcosim.cli_search import mount as mount_search
     from qcosim.cli_sweep import mount as mount_sweep
 
     mount_search(app)
     mount_sweep(app)
+    mount_report(app)
 
 
 _mount_precision()

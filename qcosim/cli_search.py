@@ -17,6 +17,7 @@ BudgetOpt = Annotated[
 ParamOpt = Annotated[Optional[list[str]], typer.Option("--param", "-P", help="Zoo model parameter key=value.")]
 ShapeOpt = Annotated[Optional[list[str]], typer.Option("--input-shape", help="Symbolic ONNX input, name=1,3,224,224.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+ReportOpt = Annotated[Optional[Path], typer.Option("--report", help="Also write a report (HTML, Markdown, CSV) into this directory.")]
 FreeEndsOpt = Annotated[bool, typer.Option("--free-first-last", help="Let the first and last weight layers be searched too.")]
 
 
@@ -57,6 +58,7 @@ def search(
     param: ParamOpt = None,
     input_shape: ShapeOpt = None,
     as_json: JsonOpt = False,
+    report_dir: ReportOpt = None,
 ) -> None:
     """The exact best per-layer precisions under budgets, the Pareto set, and the plan simulated."""
     from analysis.errors import AnalysisError
@@ -79,6 +81,10 @@ def search(
         print(report.model_dump_json(indent=2))
     else:
         _console().print(*search_table(report), sep="\n")
+    if report_dir is not None:
+        from qcosim.cli_report import write_and_tell
+
+        write_and_tell([report], report_dir)
     if report.result.best is None:  # a question with no answer: scripts see it in the exit code
         raise AnalysisError(f"no plan meets the budgets: {report.result.reason}", "search")
 

@@ -44,6 +44,7 @@ def sweep(
     scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")] = None,
     dask_local: Annotated[Optional[int], typer.Option("--dask-local", help="Start a Dask LocalCluster of N workers.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted sweep in OUT (finished points are kept).")] = False,
+    report: Annotated[Optional[Path], typer.Option(help="Also write a report (HTML, Markdown, CSV) into this directory.")] = None,
 ) -> None:
     """Evaluate a design space; finished points are stored as they come and never recomputed."""
     from analysis.runner import run_sweep
@@ -66,6 +67,10 @@ def sweep(
     print(f"{summary.name}: {summary.points} points ({summary.computed} computed at "
           f"{summary.points_per_s:.1f} points/s, {summary.cached} from the store, {summary.failed} failed, "
           f"{summary.rejected} rejected by constraints) in {summary.store}")
+    if report is not None:
+        from qcosim.cli_report import write_and_tell
+
+        write_and_tell([out], report)
 
 
 def pareto(

@@ -39,7 +39,7 @@ def test_imports_point_one_way(package):
         assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}"
 
 
-@pytest.mark.parametrize("package", ["vocabulary", "workloads", "hwmodels", "simulator", "qcosim"])
+@pytest.mark.parametrize("package", ["vocabulary", "workloads", "hwmodels", "simulator", "reports", "qcosim"])
 def test_public_names_exist_and_are_sorted_deliberately(package):
     module = importlib.import_module(package)
     assert module.__all__, package
