@@ -39,7 +39,7 @@ def pyplot() -> Any:
     try:
         import matplotlib
     except ImportError:
-        raise ReportError("plots need matplotlib: pip install 'qcosim[reports]'", "reports") from None
+        raise ReportError("plots need matplotlib: pip install matplotlib", "reports") from None
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
