@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint validate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: $(STAMP)
 
 test: $(DEVSTAMP)
 	$(PY) -m pytest -q
+
+# Independent references side by side: SCALE-Sim v3, Eyeriss silicon, the Bit Fusion authors'
+# simulator, DRAM bounds (validation/; data and notes in validation/data/).
+validate: $(STAMP)
+	@for script in validation/*.py; do echo "== $$script"; $(PY) $$script || exit 1; echo; done
 
 lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check vocabulary workloads hwmodels simulator analysis reports qcosim tests validation benchmarks

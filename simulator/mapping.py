@@ -357,6 +357,9 @@ class _Scorer:
     table: Candidates
     view: HardwareView
     res: Residency
+    occupied_pj: float = 0.0
+    """Clock, control and network energy per cycle of the layer per lane cycle of the array
+    (`energy.overhead_pj`: rate x PEs x utilization, utilization = MACs / (lane cycles x lanes))."""
 
     def transfers(self, idx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(DRAM bits loaded, stored, filled into the input buffer) of candidates ``idx``."""
@@ -438,6 +441,7 @@ class _Scorer:
             + widths.accum_bits * (reads["psum_writes"] * psums.write_pj_per_bit
                                    + reads["psum_reads"] * psums.read_pj_per_bit)
             + view.leakage_pj(latency)
+            + self.occupied_pj * latency / t.lane_cycles[idx]
         )
 
 
@@ -601,7 +605,7 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
     reads = table.reads
     if dataflow is Dataflow.ROW_STATIONARY:
         reads = register_tiled_reads(nest, widths, view)
-    scorer = _Scorer(table, view, res)
+    scorer = _Scorer(table, view, res, acc.overhead_pj_per_pe_cycle * nest.macs / plan.lanes)
     best = _select(scorer, reads, busy, fits, widths, objective)
     _, _, fill_in = scorer.transfers(np.array([best]))
     loads_overlap, stores_overlap = scorer.overlap(np.array([best]), fill_in)
