@@ -288,6 +288,8 @@ class Candidates:
     """``loads_bits + stores_bits``."""
     transfer_trips: np.ndarray
     """DRAM transfers that each wait the latency: a load and a store per tile, where there are any."""
+    spill_trips: np.ndarray
+    """``transfer_trips`` when the output stays on chip: a store only where partial sums spill."""
     final_tile_bits: np.ndarray
     """One tile of finished outputs at output width (where they are staged outside the accumulators)."""
     needs: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -307,7 +309,7 @@ class Candidates:
     def nbytes(self) -> int:
         arrays = [*vars(self.tiles).values(), self.lane_cycles, self.stream_lane_cycles, *self.reads.values(),
                   self.loads_bits,
-                  self.stores_bits, self.count, *self.stream_tile_bits.values(), self.no_spill, *self.fill_bits.values()]
+                  self.stores_bits, self.count, *self.stream_tile_bits.values(), self.no_spill, self.spill_trips, *self.fill_bits.values()]
         return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
 
 
@@ -337,6 +339,7 @@ def candidate_table(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, wi
         tiles=tiles, lane_cycles=lane_cycles, stream_lane_cycles=stream, reads=reads, loads_bits=loads,
         stores_bits=stores, count=count, transfer_bits=loads + stores,
         transfer_trips=count * ((loads > 0).astype(float) + (stores > 0)),
+        spill_trips=count * ((loads > 0).astype(float) + (spill > 0)),
         final_tile_bits=tiles.k * tiles.y * nest.q * widths.output_bits,
         stream_tile_bits={"weights": tiles.weight_tile_bits[tiles.base], "inputs": tiles.input_tile_bits[tiles.base]},
         output_bits=final_bits * n, no_spill=spill == 0, fill_bits=fills,
@@ -413,13 +416,13 @@ class _Scorer:
         is at least the busy time, and the channel-bound one is exactly the
         transfers. Cheaper than the whole formula, it rules most candidates out.
         """
-        t, view = self.table, self.view
-        if self.res == Residency() or not (self.res.inputs or self.res.outputs):
-            bits, trips = t.transfer_bits, t.transfer_trips
-        else:
-            loads, stores, _ = self.transfers(slice(None))
-            bits, trips = loads + stores, t.count * ((loads > 0).astype(float) + (stores > 0))
-        return np.maximum(busy, bits / view.dram_bits_per_cycle + trips * view.dram_latency_cycles)
+        t, view, res = self.table, self.view, self.res
+        bits, trips = t.transfer_bits, t.transfer_trips
+        if res.inputs:
+            bits = bits - res.inputs * t.fill_bits["inputs"]
+        if res.outputs:  # no final store: a store trip only where partial sums spill (loads always happen)
+            bits, trips = bits - t.output_bits, t.spill_trips
+        return np.maximum(busy, bits * (1 / view.dram_bits_per_cycle) + trips * view.dram_latency_cycles)
 
     def energy(self, reads: dict, idx: np.ndarray, latency: np.ndarray, widths: OperandWidths) -> np.ndarray:
         """Every energy term the mapping changes, for candidates ``idx`` (pJ).
