@@ -9,6 +9,7 @@ from typing import Any
 from workloads.errors import WorkloadError
 from workloads.graph import LayerGraph, fuse
 from workloads.layerlist import load_layer_list
+from workloads.limits import check_layer_limits
 
 __all__ = ["load_workload", "LAYER_LIST_SUFFIXES"]
 
@@ -65,4 +66,5 @@ def load_workload(
         from workloads.zoo import build_model
 
         graph = build_model(text, **dict(params or {}))
+    check_layer_limits(graph.layers(), text)
     return fuse(graph) if fused else graph
