@@ -48,6 +48,8 @@ def load_workload(
     1.814
     """
     text = str(source)
+    if not text.strip():
+        raise WorkloadError("no workload given: the model name or file path is empty")
     path = Path(text)
     is_file = path.suffix.lower() in (".onnx", *LAYER_LIST_SUFFIXES) or path.exists()
     if is_file and params:

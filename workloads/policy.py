@@ -311,7 +311,7 @@ def load_policy(source: str | Path) -> QuantPolicy:
     path = Path(source)
     if not str(source).strip():
         raise QuantSpecError("no policy given: the shorthand or file path is empty")
-    if path.is_dir():
+    if _is_directory(path):
         raise QuantSpecError("is a directory, not a policy file", str(path))
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         return parse_policy(str(source))
@@ -328,6 +328,13 @@ def load_policy(source: str | Path) -> QuantPolicy:
         raise QuantSpecError(exc.message, str(path)) from None
     policy._source = str(path)
     return policy
+
+
+def _is_directory(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long to be a path: a (bad) shorthand
+        return False
 
 
 def _first_last(graph: LayerGraph) -> set[str]:
