@@ -193,11 +193,11 @@ def parse_output_path(path: Path | None, option: str) -> Path | None:
     return path
 
 
-def _clip(text: str, limit: int = 60) -> str:
+def _clip(text: str, limit: int = 200) -> str:
     """``text`` quoted, its middle cut when long (a 20,000-character name stays on one short line)."""
     if len(text) <= limit:
         return repr(text)
-    return repr(text[: limit // 2]) + f"...({len(text)} characters)"
+    return repr(text[: limit // 2]) + f"...({len(text):,} characters)"
 
 
 def parse_fidelity(text: str) -> str:

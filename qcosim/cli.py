@@ -6,6 +6,7 @@ rich cost most of a second to import, and ``qcosim hw list`` needs none of them.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -201,6 +202,12 @@ def _user_message(exc: Exception) -> str:
     return str(exc)
 
 
+@functools.cache
+def _click_command():
+    """The click command typer builds from ``app``: built once (about 30 ms), run by every `main` call."""
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: maps user errors to exit code 2 and a single line."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -208,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     if debug:  # a global option, wherever the user typed it
         argv = ["--debug", *(arg for arg in argv if arg != "--debug")]
     try:
-        code = app(args=argv, prog_name="qcosim", standalone_mode=False)
+        code = _click_command()(args=argv, prog_name="qcosim", standalone_mode=False)
     except typer.Abort:
         code = 130
     except Exception as exc:

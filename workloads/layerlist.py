@@ -26,7 +26,7 @@ from workloads._model import FrozenModel
 from workloads.errors import WorkloadError
 from workloads.graph import LayerGraph, Tensor
 from workloads.layers import Layer
-from workloads.limits import check_layer_limits
+from workloads.limits import MAX_LAYERS, check_layer_limits
 from workloads.quant import QuantSpec
 
 __all__ = ["LayerEntry", "LayerListFile", "load_layer_list"]
@@ -78,6 +78,8 @@ def load_layer_list(path: str | Path) -> LayerGraph:
     if path.is_dir():
         raise WorkloadError("is a directory, not a layer-list file", str(path))
     data = read_mapping(path)
+    if isinstance(data.get("layers"), list) and len(data["layers"]) > MAX_LAYERS:
+        raise WorkloadError(f"layers: at most {MAX_LAYERS:,} layers (got {len(data['layers']):,})", str(path))
     refused = plain_type_errors(data, LayerListFile)
     if refused:
         loc, message = refused[0]

@@ -83,12 +83,13 @@ def _parse_operand(token: str, text: str) -> NumberFormat:
                 f"policy {text!r}: integer width must be 1-8 (use i{bits} for a {bits}-bit integer)"
             )
         return parse_format(f"int{bits}")
-    if token.startswith("i") and _NUMBER_RE.fullmatch(token[1:]):
-        return parse_format(f"int{token[1:]}")
     try:
+        if token.startswith("i") and _NUMBER_RE.fullmatch(token[1:]):
+            return parse_format(f"int{token[1:]}")
         return parse_format(token)
-    except QuantSpecError:
-        raise QuantSpecError(f"policy {text!r}: unknown operand format {token!r}") from None
+    except QuantSpecError as exc:
+        known = token.startswith("i") and _NUMBER_RE.fullmatch(token[1:])
+        raise QuantSpecError(f"policy {text!r}: " + (exc.message if known else f"unknown operand format {token!r}")) from None
 
 
 class _Knobs:
