@@ -86,8 +86,20 @@ class StrictLoader(yaml.SafeLoader):
             raise _too_big(f"nesting deeper than {MAX_DEPTH} levels once aliases are expanded", event)
         return node
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, LookupError, TypeError, OverflowError):  # `!!int ''`, `!!float x`, `!!bool 2`
+            tag = str(node.tag).rsplit(":", 1)[-1]
+            shown = repr(node.value)[:40] if isinstance(node, yaml.ScalarNode) else "this node"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{shown} is not a valid {tag}", node.start_mark
+            ) from None
+
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
-        digits = sum(ch.isalnum() for ch in str(node.value))
+        digits = sum(ch.isalnum() for ch in node.value) if isinstance(node.value, str) else 0
         if digits > MAX_INT_DIGITS:
             raise yaml.constructor.ConstructorError(
                 None, None, f"integer with {digits} digits (at most {MAX_INT_DIGITS})", node.start_mark

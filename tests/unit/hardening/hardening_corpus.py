@@ -151,6 +151,7 @@ def _document_cases(kind: str, valid: str, name: str, argv: list[str]) -> Iterat
         "python-tag": "x: !!python/object/apply:os.system [echo hi]\n",
         "unhashable-key": "{[1, 2]: 3}\n",
         "nul-bytes": "name: x\x00\n",
+        "newline-key": '"\\n\\nx": 1\n' + valid,
     }
     for label, text in texts.items():
         yield Case(f"{kind}:{label}", argv, name, {**network, name: text})

@@ -53,3 +53,18 @@ def test_big_files_and_bad_bytes_are_refused_before_parsing(tmp_path):
     latin.write_bytes(b"name: caf\xe9\n")
     with pytest.raises(DocumentError, match=r"^cannot read file \(not UTF-8 text: byte 0xe9 at offset 9\)$"):
         read_document(latin)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [  # found by test_fuzz: PyYAML's constructors raise IndexError/ValueError for a value that misfits its tag
+        ("!!int", "invalid YAML at line 1, column 1: '' is not a valid int"),
+        ("a: !!float x", "invalid YAML at line 1, column 4: 'x' is not a valid float"),
+        ("!!bool 2", "invalid YAML at line 1, column 1: '2' is not a valid bool"),
+        ("a: !!int [1]", "invalid YAML at line 1, column 4: expected a scalar node, but found sequence"),
+    ],
+)
+def test_values_that_misfit_their_tag_are_errors_with_the_place(text, message):
+    with pytest.raises(DocumentError) as info:
+        parse_document(text)
+    assert str(info.value) == message
