@@ -84,16 +84,14 @@ def _dump(data) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def _leaves(data, path=()) -> Iterator[tuple[tuple, object]]:
-    """(path, value) of every scalar in nested dicts and lists."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from _leaves(value, (*path, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from _leaves(value, (*path, index))
-    else:
+def nodes(data, path=(), *, leaves_only: bool = True) -> Iterator[tuple[tuple, object]]:
+    """(path, value) of every scalar (or, without ``leaves_only``, every value) in nested dicts and lists."""
+    container = isinstance(data, (dict, list))
+    if not (leaves_only and container):
         yield path, data
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        yield from nodes(value, (*path, key), leaves_only=leaves_only)
 
 
 def _replaced(data, path: tuple, value):
@@ -120,7 +118,7 @@ def _makes_sense(path: tuple, original, value) -> bool:
 
 def _field_cases(kind: str, data: dict, name: str, argv: list[str]) -> Iterator[Case]:
     """Every numeric or boolean leaf of ``data`` set to every value of `_BAD_NUMBERS` that makes no sense."""
-    for path, original in _leaves(data):
+    for path, original in nodes(data):
         if isinstance(original, str) or path[0] == "schema_version":
             continue
         for index, bad in enumerate(_BAD_NUMBERS):

@@ -15,8 +15,9 @@ import json
 import os
 import warnings
 
+import pytest
 import yaml
-from hardening_corpus import LAYER_LIST, POLICY
+from hardening_corpus import LAYER_LIST, POLICY, nodes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from onnx_mutations import SEED_MODELS, mutate, seed_model
@@ -43,21 +44,11 @@ VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4)
 """Any value a YAML or JSON document can hold, small."""
 
 
-def _paths(data, path=()):
-    yield path
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from _paths(value, (*path, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from _paths(value, (*path, index))
-
-
 @st.composite
 def edited(draw, document):
     """``document`` with one of its values (or the whole of it) replaced by a generated value."""
     data = json.loads(json.dumps(document))
-    path = draw(st.sampled_from(list(_paths(data))))
+    path = draw(st.sampled_from([p for p, _ in nodes(data, leaves_only=False)]))
     value = draw(VALUES)
     if not path:
         return value
@@ -84,30 +75,18 @@ def _load_or_refuse(load, path) -> None:
 
 
 HARDWARE = yaml.safe_load((PRESET_DIR / "bitfusion.yaml").read_text())
+DOCUMENTS = {"hw": (HARDWARE, load_hardware), "net": (LAYER_LIST, load_workload), "policy": (POLICY, load_policy)}
+"""File stem -> (a valid document of that kind, its loader)."""
 
 
+@pytest.mark.parametrize("stem", sorted(DOCUMENTS))
 @FUZZ
-@given(data=edited(HARDWARE), as_json=st.booleans())
-def test_edited_hardware_files_load_or_are_refused_in_one_line(tmp_path, data, as_json):
-    path = tmp_path / ("hw.json" if as_json else "hw.yaml")
-    path.write_text(_text(data, as_json))
-    _load_or_refuse(load_hardware, path)
-
-
-@FUZZ
-@given(data=edited(LAYER_LIST), as_json=st.booleans())
-def test_edited_layer_lists_load_or_are_refused_in_one_line(tmp_path, data, as_json):
-    path = tmp_path / ("net.json" if as_json else "net.yaml")
-    path.write_text(_text(data, as_json))
-    _load_or_refuse(load_workload, path)
-
-
-@FUZZ
-@given(data=edited(POLICY), as_json=st.booleans())
-def test_edited_policy_files_load_or_are_refused_in_one_line(tmp_path, data, as_json):
-    path = tmp_path / ("policy.json" if as_json else "policy.yaml")
-    path.write_text(_text(data, as_json))
-    _load_or_refuse(load_policy, path)
+@given(draw=st.data(), as_json=st.booleans())
+def test_edited_files_load_or_are_refused_in_one_line(tmp_path, stem, draw, as_json):
+    document, load = DOCUMENTS[stem]
+    path = tmp_path / f"{stem}.{'json' if as_json else 'yaml'}"
+    path.write_text(_text(draw.draw(edited(document)), as_json))
+    _load_or_refuse(load, path)
 
 
 _YAML_PIECES = st.sampled_from(["a", ":", " ", "\n", "  ", "- ", "[", "]", "{", "}", ",", "&x", "*x", "!!int",
