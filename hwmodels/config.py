@@ -85,7 +85,7 @@ class Accelerator(FrozenModel):
 
     @model_validator(mode="after")
     def _check_limits(self) -> Accelerator:
-        over = limit_errors(self.model_dump())
+        over = limit_errors(self)
         if over:
             raise field_error(*over[0])
         return self

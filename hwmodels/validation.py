@@ -108,7 +108,7 @@ def limit_errors(data: Any) -> list[tuple[str, str]]:
     Parameters
     ----------
     data : Any
-        ``Accelerator.model_dump()``: nested dicts, lists and numbers.
+        A validated accelerator (or its ``model_dump()``): nested models, dicts, lists and numbers.
 
     Examples
     --------
@@ -116,24 +116,32 @@ def limit_errors(data: Any) -> list[tuple[str, str]]:
     [('clock_ghz', 'must be <= 100 (got 1e+300)'), ('engines[0].rows', 'must be <= 65536 (got 1048576)')]
     """
     found: list[tuple[str, str]] = []
-    stack: list[tuple[Any, str, str]] = [(data, "", "")]
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
     while stack:
-        value, path, generic = stack.pop()
-        limit = HARDWARE_LIMITS.get(generic)
+        value, loc = stack.pop()
+        if isinstance(value, BaseModel):
+            value = value.__dict__  # the fields, without the cost of model_dump
         if isinstance(value, dict):
-            for key, item in reversed(value.items()):
-                step = f".{key}" if path else str(key)
-                stack.append((item, f"{path}{step}" if isinstance(key, str) else f"{path}[{key}]",
-                              f"{generic}{step}" if isinstance(key, str) else f"{generic}[]"))
+            stack.extend((item, (*loc, key)) for key, item in value.items())
         elif isinstance(value, (list, tuple)):
+            limit = _LIMITS_BY_LOC.get(_generic(loc))
             if limit is not None and len(value) > limit:
-                found.append((path, f"must have at most {_show(limit)} items (got {len(value)})"))
-            stack.extend((item, f"{path}[{i}]", f"{generic}[]") for i, item in reversed(list(enumerate(value))))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            bound = MAX_MAGNITUDE if limit is None else limit
-            if abs(value) > bound:
-                found.append((path, f"must be <= {_show(bound)} (got {_show(value)})"))
-    return found
+                found.append((loc, f"must have at most {_show(limit)} items (got {len(value)})"))
+            stack.extend((item, (*loc, index)) for index, item in enumerate(value))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > _SMALLEST_LIMIT:
+            bound = _LIMITS_BY_LOC.get(_generic(loc), MAX_MAGNITUDE)
+            if math.isfinite(value) and abs(value) > bound:
+                found.append((loc, f"must be <= {_show(bound)} (got {_show(value)})"))
+    return sorted((format_path(loc), message) for loc, message in found)
+
+
+def _generic(loc: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple("[]" if isinstance(part, int) else part for part in loc)
+
+
+_LIMITS_BY_LOC = {tuple(part for part in key.replace("[]", ".[]").split(".")): limit
+                  for key, limit in HARDWARE_LIMITS.items()}
+_SMALLEST_LIMIT = min(HARDWARE_LIMITS.values())
 
 
 def _spurious_length(error: dict[str, Any]) -> bool:

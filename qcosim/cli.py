@@ -181,7 +181,7 @@ MAX_MESSAGE_CHARS = 1000
 
 
 def one_line(text: str) -> str:
-    """``text`` on one line of at most `MAX_MESSAGE_CHARS` characters, with how much was cut.
+    r"""``text`` on one line of at most `MAX_MESSAGE_CHARS` characters, with how much was cut.
 
     Examples
     --------

@@ -63,7 +63,9 @@ def load_workload(
     elif path.suffix.lower() in LAYER_LIST_SUFFIXES:
         graph = load_layer_list(path)
     elif path.exists():
-        raise WorkloadError("unknown file type (expected .onnx, .yaml, .yml or .json)", text)
+        kind = "a directory" if path.is_dir() else "an unknown file type"
+        raise WorkloadError(f"{kind}, not a workload (expected a zoo name or an .onnx, .yaml, .yml or .json file)",
+                            text)
     else:
         from workloads.zoo import build_model
 

@@ -265,8 +265,10 @@ def sweep_cases() -> Iterator[Case]:
         "clock-string": {"hardware": {"base": "edge-npu", "vary": {"clock_ghz": ["1.0"]}}},
         "rows-bool": {"hardware": {"base": "edge-npu", "vary": {"engines[0].rows": [True]}}},
         "policy-bad": {"policies": ["fp8-g128"]},
+        "samples-bool": {"sampling": {"method": "random", "samples": True, "seed": 0}},
+        "seed-string": {"sampling": {"method": "random", "samples": 4, "seed": "1"}},
     }.items():
-        yield Case(f"sweep:{label}", argv, "", {"spec.yaml": _dump({**spec, **change})})
+        yield Case(f"sweep:{label}", argv, "spec.yaml", {"spec.yaml": _dump({**spec, **change})})
 
 
 def all_cases() -> list[Case]:

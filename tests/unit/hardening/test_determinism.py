@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from analysis.runner import read_rows, run_sweep
 
 # Several engines, streamed copies and the discrete-event fidelity: list scheduling, simpy's event order
 # and every dict and set on the way must not depend on the order Python happens to hash strings in.
-_ARGV = ["simulate", "resnet18", "--hw", "edge-npu", "--quant", "w4a8-fl8", "--fidelity", "des",
-         "--stream", "2", "--json"]
+_ARGV = ["simulate", str(Path(__file__).parents[3] / "examples/tiny-cnn.yaml"), "--hw", "edge-npu",
+         "--quant", "w4a8-fl8", "--fidelity", "des", "--stream", "3", "--json"]
 
 
 def _simulate_in_child(hash_seed: str) -> str:

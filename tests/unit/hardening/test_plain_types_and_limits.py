@@ -131,3 +131,10 @@ def test_policy_file_errors_name_the_policy_file(tmp_path):
     with pytest.raises(QuantSpecError) as info:
         load_policy(path)
     assert str(info.value) == f"{path}: invalid YAML at line 4, column 1: expected ',' or '}}', but got '<stream end>'"
+
+
+def test_a_directory_given_as_the_workload_says_so(tmp_path):
+    with pytest.raises(WorkloadError) as info:
+        load_workload(tmp_path)
+    assert str(info.value) == (f"{tmp_path}: a directory, not a workload (expected a zoo name or an .onnx, .yaml, "
+                               ".yml or .json file)")
