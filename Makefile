@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint validate clean
+.PHONY: demo test fuzz lint validate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: $(DEVSTAMP)
 # simulator, DRAM bounds (validation/; data and notes in validation/data/).
 validate: $(STAMP)
 	@for script in validation/*.py; do echo "== $$script"; $(PY) $$script || exit 1; echo; done
+
+# The fuzz suite at length (make test runs 25 examples of each); atheris when installed.
+fuzz: $(DEVSTAMP)
+	QCOSIM_FUZZ_EXAMPLES=$${QCOSIM_FUZZ_EXAMPLES:-5000} $(PY) -m pytest -q -p no:cacheprovider tests/unit/hardening/test_fuzz.py
+	PYTHONPATH=. $(PY) tests/unit/hardening/atheris_loaders.py -runs=$${ATHERIS_RUNS:-200000}
 
 lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check vocabulary workloads hwmodels simulator analysis reports qcosim tests validation benchmarks

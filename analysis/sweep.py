@@ -38,7 +38,7 @@ from analysis.sweep_spec import (
 )
 from hwmodels import Accelerator, ConfigError, load_hardware, parse_hardware
 from hwmodels.io import PRESET_DIR
-from hwmodels.validation import config_error_from
+from hwmodels.validation import config_error_from, plain_type_error
 from vocabulary.documents import DocumentError, read_document, require_mapping
 from workloads.errors import WorkloadError
 from workloads.io import LAYER_LIST_SUFFIXES
@@ -97,6 +97,8 @@ def load_sweep(path: str | Path) -> SweepSpec:
         data = require_mapping(read_document(Path(path)))
     except DocumentError as exc:
         raise SweepError(str(exc), source) from None
+    if (refused := plain_type_error(data, None, SweepSpec)) is not None:  # `samples: true`, `seed: "1"`
+        raise SweepError(str(refused), source)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:

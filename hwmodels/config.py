@@ -7,8 +7,9 @@ tables (Horowitz 45 nm by default, scaled to ``technology_nm``). Fields that
 validated but changed no result (``noc``, a level's ``ports`` and ``banks``)
 were removed; a file still setting them gets a one-line error saying so.
 Cross-field rules checked here: names are unique, every
-operand has an on-chip home, and for each operand the levels holding it grow
-(or stay equal) in size from the PEs outwards.
+operand has an on-chip home, for each operand the levels holding it grow
+(or stay equal) in size from the PEs outwards, and no field passes its limit
+in `hwmodels.validation.HARDWARE_LIMITS`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from hwmodels.energy import EnergyOverhead, EnergyTable, mac_pj
 from hwmodels.engine import MacArray, VectorUnit
 from hwmodels.memory import Dram, MemoryLevel, Operand, Sharing
 from hwmodels.sparsity import Sparsity
+from hwmodels.validation import limit_errors
 
 __all__ = ["Accelerator"]
 
@@ -79,6 +81,13 @@ class Accelerator(FrozenModel):
                     )
                 seen[item.name] = index
         self._check_memory_order()
+        return self
+
+    @model_validator(mode="after")
+    def _check_limits(self) -> Accelerator:
+        over = limit_errors(self)
+        if over:
+            raise field_error(*over[0])
         return self
 
     def _check_memory_order(self) -> None:

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from hwmodels.config import Accelerator
 from hwmodels.errors import ConfigError
-from hwmodels.validation import config_error_from
+from hwmodels.validation import config_error_from, plain_type_error
 from vocabulary.documents import DocumentError, read_document, require_mapping
 
 __all__ = [
@@ -94,15 +94,22 @@ def parse_hardware(data: Any, source: str | None = None) -> Accelerator:
         If ``data`` is not a mapping or does not validate.
     """
     try:
-        return Accelerator.model_validate(require_mapping(data))
+        data = require_mapping(data)
     except DocumentError as exc:
         raise ConfigError(str(exc), source) from None
+    refused = plain_type_error(data, source, Accelerator)
+    if refused is not None:
+        raise refused
+    try:
+        return Accelerator.model_validate(data)
     except ValidationError as exc:
         raise config_error_from(exc, source, Accelerator) from None
 
 
 def _locate(path_or_preset: str | Path) -> Path:
     text = str(path_or_preset)
+    if not text.strip():
+        raise ConfigError("no accelerator given: the preset name or file path is empty")
     path = Path(text)
     if isinstance(path_or_preset, Path) or path.suffix or path.exists() or "/" in text:
         if path.is_dir():

@@ -11,6 +11,7 @@ model they were found in.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import types
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -18,8 +19,33 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from hwmodels.errors import ConfigError
+from vocabulary.plain_types import plain_type_errors
 
-__all__ = ["config_error_from", "format_path"]
+__all__ = ["HARDWARE_LIMITS", "MAX_MAGNITUDE", "config_error_from", "format_path", "limit_errors", "plain_type_error"]
+
+HARDWARE_LIMITS: dict[str, float] = {
+    "clock_ghz": 100,
+    "technology_nm": 1000,
+    "vdd_v": 10,
+    "engines": 64,
+    "engines[].rows": 2**16,
+    "engines[].cols": 2**16,
+    "memory": 16,
+    "memory[].size_bytes": 2**50,
+    "memory[].instances": 2**20,
+    "memory[].word_bits": 2**16,
+    "dram.channels": 1024,
+    "dram.latency_ns": 1e9,
+    "vector_unit.lanes": 2**20,
+}
+"""Largest value (or, for a list, most items) of each field that multiplies the simulator's work.
+
+Keys are dotted paths with ``[]`` for any index. Past these the numbers stop
+describing a chip and start overflowing the cost model (a 10^300 GHz clock
+makes every time infinite).
+"""
+MAX_MAGNITUDE = 1e15
+"""Largest finite number any other field may hold (unlimited bandwidth is written ``.inf``)."""
 
 _COMPARISONS = {
     "greater_than": ("gt", ">"),
@@ -61,6 +87,61 @@ def config_error_from(exc: ValidationError, source: str | None, root: type[BaseM
     details = tuple(_describe(error, root) for error in errors)
     path, message = details[0]
     return ConfigError(message, source, path, details)
+
+
+def plain_type_error(data: Any, source: str | None, root: type[BaseModel]) -> ConfigError | None:
+    """A ``ConfigError`` for numbers given as booleans or strings in ``data`` (see `vocabulary.plain_types`).
+
+    Returns None when every value has the plain type its field asks for.
+    """
+    found = plain_type_errors(data, root)
+    if not found:
+        return None
+    details = tuple((format_path(_strip_tags(loc, root)), message) for loc, message in found)
+    path, message = details[0]
+    return ConfigError(message, source, path, details)
+
+
+def limit_errors(data: Any) -> list[tuple[str, str]]:
+    """``(path, message)`` for every value of a validated accelerator's dump past its limit.
+
+    Parameters
+    ----------
+    data : Any
+        A validated accelerator (or its ``model_dump()``): nested models, dicts, lists and numbers.
+
+    Examples
+    --------
+    >>> limit_errors({"clock_ghz": 1e300, "engines": [{"rows": 2**20}]})
+    [('clock_ghz', 'must be <= 100 (got 1e+300)'), ('engines[0].rows', 'must be <= 65536 (got 1048576)')]
+    """
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack:
+        value, loc = stack.pop()
+        if isinstance(value, BaseModel):
+            value = value.__dict__  # the fields, without the cost of model_dump
+        if isinstance(value, dict):
+            stack.extend((item, (*loc, key)) for key, item in value.items())
+        elif isinstance(value, (list, tuple)):
+            limit = _LIMITS_BY_LOC.get(_generic(loc))
+            if limit is not None and len(value) > limit:
+                found.append((loc, f"must have at most {_show(limit)} items (got {len(value)})"))
+            stack.extend((item, (*loc, index)) for index, item in enumerate(value))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > _SMALLEST_LIMIT:
+            bound = _LIMITS_BY_LOC.get(_generic(loc), MAX_MAGNITUDE)
+            if math.isfinite(value) and abs(value) > bound:
+                found.append((loc, f"must be <= {_show(bound)} (got {_show(value)})"))
+    return sorted((format_path(loc), message) for loc, message in found)
+
+
+def _generic(loc: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple("[]" if isinstance(part, int) else part for part in loc)
+
+
+_LIMITS_BY_LOC = {tuple(part for part in key.replace("[]", ".[]").split(".")): limit
+                  for key, limit in HARDWARE_LIMITS.items()}
+_SMALLEST_LIMIT = min(HARDWARE_LIMITS.values())
 
 
 def _spurious_length(error: dict[str, Any]) -> bool:
@@ -136,7 +217,7 @@ def _choice(expected: str, value: Any) -> str:
 def _show(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return str(value).lower() if value is not None else "null"
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
     if isinstance(value, (int, float)):
         return repr(value)

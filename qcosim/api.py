@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,16 +16,22 @@ from simulator import simulate as simulate_graph
 from workloads.errors import WorkloadError
 from workloads.graph import stream as stream_copies
 from workloads.io import load_workload
+from workloads.limits import MAX_DIM, MAX_LAYERS
 from workloads.policy import apply_quant, load_policy
 from workloads.summary import WorkloadSummary, summarize
 
 __all__ = [
-    "USER_ERRORS", "simulate", "summarize_workload", "zoo_models", "parse_params", "parse_shapes",
-    "parse_fidelity", "parse_objective", "write_trace", "demo_lines",
+    "USER_ERRORS", "MAX_STREAM", "simulate", "summarize_workload", "zoo_models", "parse_params", "parse_shapes",
+    "parse_fidelity", "parse_objective", "parse_stream", "parse_output_path", "write_trace", "demo_lines",
 ]
 
 USER_ERRORS: tuple[type[Exception], ...] = (WorkloadError, ConfigError, MappingError, AnalysisError)
 """Errors caused by the user's input; the CLI prints them as one line with exit code 2."""
+
+MAX_STREAM = 1024
+"""Most ``--stream`` copies (and, with the network's layers, at most `workloads.limits.MAX_LAYERS` layers)."""
+_NUMBER = re.compile(r"[+-]?[0-9]{1,30}", re.ASCII)
+"""An integer option value: ASCII digits only, at most 30 of them (`vocabulary.documents.MAX_INT_DIGITS`)."""
 
 DEMO_MODEL = "resnet50"
 DEMO_HARDWARE = "bitfusion"
@@ -70,8 +78,8 @@ def simulate(
     """
     acc = hw if isinstance(hw, Accelerator) else load_hardware(hw)
     policy = load_policy(quant)
-    graph = apply_quant(stream_copies(load_workload(model, params=params, input_shapes=input_shapes), stream),
-                        policy)
+    single = load_workload(model, params=params, input_shapes=input_shapes)
+    graph = apply_quant(stream_copies(single, parse_stream(stream, len(single))), policy)
     opts = options or SimOptions()
     if fidelity is not None:
         opts = SimOptions(**{**opts.model_dump(), "fidelity": parse_fidelity(fidelity)})
@@ -107,12 +115,13 @@ def zoo_models():
 
 
 def _scalar(text: str) -> int | float | str:
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
+    if _NUMBER.fullmatch(text):
+        return int(text)
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return value if math.isfinite(value) and text.isascii() else text
 
 
 def parse_params(pairs: Iterable[str] | None, batch: int | None = None) -> dict[str, Any]:
@@ -120,8 +129,11 @@ def parse_params(pairs: Iterable[str] | None, batch: int | None = None) -> dict[
     params: dict[str, Any] = {}
     for pair in pairs or ():
         key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise WorkloadError(f"expected key=value (got {pair!r})", "--param")
+        if not sep or not key.strip():
+            raise WorkloadError(f"expected key=value (got {_clip(pair)})", "--param")
+        if value.strip().lstrip("+-").isdigit() and not _NUMBER.fullmatch(value.strip()):
+            raise WorkloadError(f"{key.strip()}: expected an integer of at most 30 ASCII digits "
+                                f"(got {_clip(value.strip())})", "--param")
         params[key.strip()] = _scalar(value.strip())
     if batch is not None:
         params["batch"] = batch
@@ -133,14 +145,59 @@ def parse_shapes(pairs: Iterable[str] | None) -> dict[str, tuple[int, ...]] | No
     shapes = {}
     for pair in pairs or ():
         name, sep, dims = pair.rpartition("=")
-        try:
-            shape = tuple(int(d) for d in dims.split(","))
-        except ValueError:
-            shape = ()
-        if not sep or not name or not shape or min(shape) < 1:
-            raise WorkloadError(f"expected name=d1,d2,... with positive dims (got {pair!r})", "--input-shape")
+        texts = [d.strip() for d in dims.split(",")]
+        shape = tuple(int(d) for d in texts) if all(_NUMBER.fullmatch(d) for d in texts) else ()
+        if not sep or not name or not shape or min(shape) < 1 or max(shape) > MAX_DIM:
+            raise WorkloadError(f"expected name=d1,d2,... with dims 1-{MAX_DIM} (got {_clip(pair)})",
+                                "--input-shape")
         shapes[name] = shape
     return shapes or None
+
+
+def parse_stream(copies: int, layers: int = 1) -> int:
+    """Check a ``--stream`` count: 1 to `MAX_STREAM` copies of a network of ``layers`` layers.
+
+    Raises
+    ------
+    WorkloadError
+        ``--stream: must be 1-1024 (got 0)``, or too many layers in all.
+    """
+    if isinstance(copies, bool) or not isinstance(copies, int) or not 1 <= copies <= MAX_STREAM:
+        raise WorkloadError(f"must be 1-{MAX_STREAM} (got {copies!r})", "--stream")
+    if copies * layers > MAX_LAYERS:
+        raise WorkloadError(f"{copies} copies of {layers} layers make more than {MAX_LAYERS:,} layers", "--stream")
+    return copies
+
+
+def parse_output_path(path: Path | None, option: str) -> Path | None:
+    """Check, before any work, that ``path`` can be an output file; the write itself may still fail.
+
+    Raises
+    ------
+    WorkloadError
+        For an empty name, a directory, or a parent that is a file.
+    """
+    if path is None:
+        return None
+    text = str(path)
+    if not text.strip() or text == ".":
+        raise WorkloadError("the file name is empty", option)
+    try:
+        if path.is_dir():
+            raise WorkloadError(f"{_clip(text)} is a directory; give a file name", option)
+        for parent in path.parents:
+            if parent.exists() and not parent.is_dir():
+                raise WorkloadError(f"{_clip(text)}: {_clip(str(parent))} is a file, not a directory", option)
+    except OSError as exc:  # a name too long for the file system, a parent without permission
+        raise WorkloadError(f"{_clip(text)}: {exc.strerror}", option) from None
+    return path
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    """``text`` quoted, its middle cut when long (a 20,000-character name stays on one short line)."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[: limit // 2]) + f"...({len(text):,} characters)"
 
 
 def parse_fidelity(text: str) -> str:
@@ -159,10 +216,19 @@ def parse_objective(text: str) -> SimOptions:
 
 
 def write_trace(result: SimResult, path: Path) -> Path:
-    """Write ``result``'s timeline as a Chrome trace (opens in Perfetto / chrome://tracing)."""
+    """Write ``result``'s timeline as a Chrome trace (opens in Perfetto / chrome://tracing).
+
+    Raises
+    ------
+    WorkloadError
+        When the file cannot be written (full disk, no permission ...), naming ``--trace``.
+    """
     from simulator.trace import write_chrome_trace
 
-    return write_chrome_trace(result, path)
+    try:
+        return write_chrome_trace(result, parse_output_path(path, "--trace"))
+    except OSError as exc:
+        raise WorkloadError(f"cannot write {_clip(str(path))}: {exc.strerror or exc}", "--trace") from None
 
 
 def demo_lines() -> list[Any]:

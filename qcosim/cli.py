@@ -6,6 +6,7 @@ rich cost most of a second to import, and ``qcosim hw list`` needs none of them.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -101,10 +102,18 @@ def simulate(
     from qcosim import api
     from qcosim.tables import result_table
 
+    api.parse_stream(stream), api.parse_output_path(trace, "--trace")  # refuse before the work, not after
     result = api.simulate(model, hw, quant, fidelity=api.parse_fidelity(fidelity),
                           params=api.parse_params(param, batch), input_shapes=api.parse_shapes(input_shape),
                           stream=stream, options=api.parse_objective(objective).model_copy(
                               update={"pipeline": pipeline, "record_timeline": trace is not None}))
+    if as_json:  # the result first: a side output that fails must not lose it
+        print(result.model_dump_json(indent=2))
+    elif as_csv:
+        print(result.to_csv(), end="")
+    else:
+        _console().print(result_table(result))
+    sys.stdout.flush()
     if trace is not None:
         api.write_trace(result, trace)
     if report is not None:
@@ -112,12 +121,6 @@ def simulate(
         from qcosim.cli_report import write_and_tell
 
         write_and_tell([result], report, hardware=load_hardware(hw))
-    if as_json:
-        print(result.model_dump_json(indent=2))
-    elif as_csv:
-        print(result.to_csv(), end="")
-    else:
-        _console().print(result_table(result))
 
 
 @app.command()
@@ -158,10 +161,14 @@ _mount_precision()
 
 
 def _is_user_error(exc: Exception) -> bool:
-    """An error caused by the user's input; imports the library, which a handler that raised has loaded."""
+    """An error caused by the user's input; imports the library, which a handler that raised has loaded.
+
+    A file-system error about a named file (too long a name, no permission, a full disk) is the
+    user's to fix too.
+    """
     from qcosim.api import USER_ERRORS
 
-    return isinstance(exc, USER_ERRORS)
+    return isinstance(exc, USER_ERRORS) or (isinstance(exc, OSError) and exc.filename is not None)
 
 
 def _is_usage_error(exc: Exception) -> bool:
@@ -169,11 +176,46 @@ def _is_usage_error(exc: Exception) -> bool:
     return callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int)
 
 
+MAX_MESSAGE_CHARS = 1000
+"""Longest error line printed; the start names the file, field or option, the rest is cut."""
+
+
+def one_line(text: str) -> str:
+    r"""``text`` on one line of at most `MAX_MESSAGE_CHARS` characters, with how much was cut.
+
+    Examples
+    --------
+    >>> one_line("bad value\non two lines")
+    'bad value on two lines'
+    """
+    text = " ".join(text.split())
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    return f"{text[:MAX_MESSAGE_CHARS]}... ({len(text) - MAX_MESSAGE_CHARS:,} more characters)"
+
+
+def _user_message(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        name = str(exc.filename)
+        shown = name if len(name) <= 80 else f"{name[:40]}...({len(name):,} characters)"
+        return f"{shown}: {exc.strerror or exc}"
+    return str(exc)
+
+
+@functools.cache
+def _click_command():
+    """The click command typer builds from ``app``: built once (about 30 ms), run by every `main` call."""
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: maps user errors to exit code 2 and a single line."""
-    argv = sys.argv[1:] if argv is None else argv
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    if debug:  # a global option, wherever the user typed it
+        argv = ["--debug", *(arg for arg in argv if arg != "--debug")]
     try:
-        code = app(args=argv, prog_name="qcosim", standalone_mode=False)
+        code = _click_command()(args=argv, prog_name="qcosim", standalone_mode=False)
     except typer.Abort:
         code = 130
     except Exception as exc:
@@ -181,11 +223,11 @@ def main(argv: list[str] | None = None) -> None:
             exc.show()
             sys.exit(exc.exit_code)
         if _is_user_error(exc):
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {one_line(_user_message(exc))}", file=sys.stderr)
             sys.exit(2)
         # An internal error: say so, and keep the traceback for --debug.
-        if "--debug" in argv:
+        if debug:
             raise
-        print(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
+        print(one_line(f"internal error: {type(exc).__name__}: {exc}") + " (rerun with --debug)", file=sys.stderr)
         code = 1
     sys.exit(code or 0)

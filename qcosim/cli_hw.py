@@ -31,7 +31,9 @@ hw_app = typer.Typer(
 
 
 def _fail(exc: ConfigError) -> NoReturn:
-    typer.echo(f"error: {exc}", err=True)
+    from qcosim.cli import one_line
+
+    typer.echo(f"error: {one_line(str(exc))}", err=True)
     raise typer.Exit(2)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from workloads.errors import WorkloadError
 from workloads.graph import LayerGraph, fuse
 from workloads.layerlist import load_layer_list
+from workloads.limits import check_layer_limits
 
 __all__ = ["load_workload", "LAYER_LIST_SUFFIXES"]
 
@@ -47,6 +48,8 @@ def load_workload(
     1.814
     """
     text = str(source)
+    if not text.strip():
+        raise WorkloadError("no workload given: the model name or file path is empty")
     path = Path(text)
     is_file = path.suffix.lower() in (".onnx", *LAYER_LIST_SUFFIXES) or path.exists()
     if is_file and params:
@@ -60,9 +63,12 @@ def load_workload(
     elif path.suffix.lower() in LAYER_LIST_SUFFIXES:
         graph = load_layer_list(path)
     elif path.exists():
-        raise WorkloadError("unknown file type (expected .onnx, .yaml, .yml or .json)", text)
+        kind = "a directory" if path.is_dir() else "an unknown file type"
+        raise WorkloadError(f"{kind}, not a workload (expected a zoo name or an .onnx, .yaml, .yml or .json file)",
+                            text)
     else:
         from workloads.zoo import build_model
 
         graph = build_model(text, **dict(params or {}))
+    check_layer_limits(graph.layers(), text)
     return fuse(graph) if fused else graph

@@ -20,11 +20,13 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
-from workloads._input import describe_validation_error, read_mapping
+from vocabulary.plain_types import plain_type_errors
+from workloads._input import describe_validation_error, error_path, read_mapping
 from workloads._model import FrozenModel
 from workloads.errors import WorkloadError
 from workloads.graph import LayerGraph, Tensor
 from workloads.layers import Layer
+from workloads.limits import MAX_LAYERS, check_layer_limits
 from workloads.quant import QuantSpec
 
 __all__ = ["LayerEntry", "LayerListFile", "load_layer_list"]
@@ -73,12 +75,21 @@ def load_layer_list(path: str | Path) -> LayerGraph:
         ``net.yaml: layers[1].k: must be >= 1 (got 0)``.
     """
     path = Path(path)
+    if path.is_dir():
+        raise WorkloadError("is a directory, not a layer-list file", str(path))
     data = read_mapping(path)
+    if isinstance(data.get("layers"), list) and len(data["layers"]) > MAX_LAYERS:
+        raise WorkloadError(f"layers: at most {MAX_LAYERS:,} layers (got {len(data['layers']):,})", str(path))
+    refused = plain_type_errors(data, LayerListFile)
+    if refused:
+        loc, message = refused[0]
+        raise WorkloadError(f"{error_path(loc)}: {message}", str(path))
     try:
         spec = LayerListFile.model_validate(data)
     except ValidationError as exc:
         raise WorkloadError(describe_validation_error(exc, LayerListFile), str(path)) from None
     layers = [_to_layer(entry, str(path)) for entry in spec.layers]
+    check_layer_limits(layers, str(path))
     edges, inputs = [], {}
     for i, (entry, layer) in enumerate(zip(spec.layers, layers, strict=True)):
         sources = entry.inputs if entry.inputs is not None else ((layers[i - 1].name,) if i else ())
@@ -91,4 +102,7 @@ def load_layer_list(path: str | Path) -> LayerGraph:
         if not sources:
             rows, cols = layer.input_hw
             inputs[layer.name] = Tensor(name=f"{layer.name}:in", shape=(layer.n, layer.c, rows, cols))
-    return LayerGraph(layers, edges, name=spec.name, inputs=inputs)
+    try:
+        return LayerGraph(layers, edges, name=spec.name, inputs=inputs)
+    except WorkloadError as exc:  # the graph names the network; the user edits the file
+        raise WorkloadError(exc.message, str(path)) from None

@@ -23,6 +23,7 @@ from onnx import ModelProto, NodeProto, numpy_helper
 from workloads.errors import WorkloadError
 from workloads.graph import LayerGraph, Tensor
 from workloads.layers import MAC_OPS, Layer
+from workloads.onnx_checks import check_onnx_structure
 from workloads.onnx_ops import FOLDED_OPS, OP_HANDLERS, GraphFacts, NodeContext, data_movement
 from workloads.onnx_quant import quant_spec
 
@@ -82,6 +83,7 @@ def load_onnx(
     path = Path(path)
     source = str(path)
     model = _read_model(path, source)
+    check_onnx_structure(model, source)
     real_inputs = _real_inputs(model)
     _set_input_shapes(real_inputs, input_shapes or {}, source)
     _check_static_inputs(real_inputs, source)

@@ -37,9 +37,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
-from workloads._input import describe_validation_error, read_mapping
+from vocabulary.plain_types import plain_type_errors
+from workloads._input import describe_validation_error, error_path, read_mapping
 from workloads._model import FrozenModel
 from workloads.errors import QuantSpecError
 from workloads.graph import LayerGraph
@@ -60,7 +61,13 @@ __all__ = ["QuantPolicy", "QuantRule", "parse_policy", "load_policy", "apply_qua
 
 POLICY_EXAMPLES = ("fp32", "fp16", "w8a8", "w4a8", "w4a16-g128", "w2a2", "w8a8-kv4", "fp8")
 
-_WA_RE = re.compile(r"^w([a-z0-9]+?)a([a-z0-9]+)$")
+_WA_RE = re.compile(r"^w([a-z0-9]+?)a([a-z0-9]+)$", re.ASCII)
+_NUMBER_RE = re.compile(r"[0-9]{1,9}", re.ASCII)
+"""A width or group size: ASCII digits only (``str.isdigit`` also takes ``²``), at most nine of them."""
+MAX_SHORTHAND_CHARS = 64
+"""Longest policy shorthand (``w8a8-kv4-asym-dyn-fl8`` has 21 characters)."""
+MAX_GROUP_SIZE = 2**24
+"""Largest ``gN`` group size (elements sharing one weight scale)."""
 _FLOAT_BASES = {"fp32", "fp16", "bf16", "fp8", "fp8e4m3", "fp8e5m2", "fp8_e4m3", "fp8_e5m2"}
 
 
@@ -69,19 +76,20 @@ def _parse_operand(token: str, text: str) -> NumberFormat:
     table = {"b": "binary", "t": "ternary", "1": "binary", "16": "fp16", "32": "fp32"}
     if token in table:
         return parse_format(table[token])
-    if token.isdigit():
+    if _NUMBER_RE.fullmatch(token):
         bits = int(token)
         if not 2 <= bits <= 8:
             raise QuantSpecError(
                 f"policy {text!r}: integer width must be 1-8 (use i{bits} for a {bits}-bit integer)"
             )
         return parse_format(f"int{bits}")
-    if token.startswith("i") and token[1:].isdigit():
-        return parse_format(f"int{token[1:]}")
     try:
+        if token.startswith("i") and _NUMBER_RE.fullmatch(token[1:]):
+            return parse_format(f"int{token[1:]}")
         return parse_format(token)
-    except QuantSpecError:
-        raise QuantSpecError(f"policy {text!r}: unknown operand format {token!r}") from None
+    except QuantSpecError as exc:
+        known = token.startswith("i") and _NUMBER_RE.fullmatch(token[1:])
+        raise QuantSpecError(f"policy {text!r}: " + (exc.message if known else f"unknown operand format {token!r}")) from None
 
 
 class _Knobs:
@@ -140,8 +148,11 @@ class _Knobs:
 
 def _apply_modifier(knobs: _Knobs, mod: str, text: str) -> bool:
     """Apply one modifier; returns True for ``fl8`` (which acts on the policy, not the spec)."""
-    if mod.startswith("g") and mod[1:].isdigit() and int(mod[1:]) > 0:
-        knobs.weight_granularity, knobs.group_size = Granularity.GROUP, int(mod[1:])
+    if mod.startswith("g") and _NUMBER_RE.fullmatch(mod[1:]):
+        size = int(mod[1:])
+        if not 1 <= size <= MAX_GROUP_SIZE:
+            raise QuantSpecError(f"policy {text!r}: group size must be 1-{MAX_GROUP_SIZE} (got {mod!r})")
+        knobs.weight_granularity, knobs.group_size = Granularity.GROUP, size
     elif mod in ("pc", "pt"):
         knobs.weight_granularity = Granularity.CHANNEL if mod == "pc" else Granularity.TENSOR
         knobs.group_size = None
@@ -164,8 +175,35 @@ def _apply_modifier(knobs: _Knobs, mod: str, text: str) -> bool:
     return False
 
 
+def _modifier_kind(mod: str) -> str:
+    """The knob a modifier sets: ``g128``, ``pc`` and ``pt`` all set the weight scale granularity."""
+    if mod in ("pc", "pt") or (mod.startswith("g") and mod[1:].isalnum()):
+        return "granularity"
+    return "kv" if mod.startswith("kv") else mod
+
+
+def _ignored(mod: str, knobs: _Knobs) -> str | None:
+    """Why a modifier would change nothing for these operand formats (None when it matters)."""
+    kind = _modifier_kind(mod)
+    if kind in ("granularity", "cb") and (knobs.weights.is_float or not knobs.weights.needs_scale):
+        return f"weights are {knobs.weights.name}, which have no integer scales"
+    if kind in ("asym", "dyn") and not knobs.acts.needs_scale:
+        return f"activations are {knobs.acts.name}, which need no scale"
+    if kind == "asym" and knobs.acts.is_float:
+        return f"activations are {knobs.acts.name}, which have no zero point"
+    if kind == "fp32rq" and (knobs.fake or knobs.weights.is_float or knobs.acts.is_float):
+        return "the MACs run in floating point, so there is nothing to requantize"
+    if kind == "fake" and knobs.weights.is_float and knobs.acts.is_float:
+        return "both operands are already floating point"
+    return None
+
+
 def parse_spec(text: str) -> tuple[QuantSpec | None, bool]:
     """Parse a shorthand into (spec, keep_first_last); spec is None for ``declared``."""
+    if len(text) > MAX_SHORTHAND_CHARS:
+        raise QuantSpecError(
+            f"policy {text[:24]!r}...: a shorthand has at most {MAX_SHORTHAND_CHARS} characters (got {len(text)})"
+        )
     base, *mods = text.strip().lower().split("-")
     if base == "declared" and not mods:
         return None, False
@@ -180,9 +218,17 @@ def parse_spec(text: str) -> tuple[QuantSpec | None, bool]:
                 f"(expected e.g. {', '.join(POLICY_EXAMPLES)}; see 'qcosim workload --help')"
             )
         knobs = _Knobs(_parse_operand(match.group(1), text), _parse_operand(match.group(2), text))
-    keep = False
+    keep, seen = False, {}
     for mod in mods:
+        kind = _modifier_kind(mod)
+        if kind in seen:
+            raise QuantSpecError(f"policy {text!r}: modifiers {seen[kind]!r} and {mod!r} set the same thing; keep one")
+        seen[kind] = mod
         keep |= _apply_modifier(knobs, mod, text)
+    for mod in mods:  # after all of them: -fake makes -fp32rq moot whichever comes first
+        why = _ignored(mod, knobs)
+        if why:
+            raise QuantSpecError(f"policy {text!r}: modifier {mod!r} would change nothing: {why}")
     try:
         return knobs.spec(), keep
     except ValidationError as exc:
@@ -226,6 +272,8 @@ class QuantPolicy(FrozenModel):
     """Rules applied in order after the default; a later rule wins over an earlier one."""
     layers: dict[str, str | QuantSpec] = Field(default_factory=dict)
     """Exact per-layer assignments, applied last (a per-layer file)."""
+    _source: str | None = PrivateAttr(default=None)
+    """The policy file this came from, for the errors `apply_quant` raises (None for a shorthand)."""
 
     @model_validator(mode="after")
     def _check_strings(self) -> QuantPolicy:
@@ -262,15 +310,32 @@ def parse_policy(text: str) -> QuantPolicy:
 def load_policy(source: str | Path) -> QuantPolicy:
     """A policy from a shorthand string or a YAML/JSON policy file."""
     path = Path(source)
+    if not str(source).strip():
+        raise QuantSpecError("no policy given: the shorthand or file path is empty")
+    if _is_directory(path):
+        raise QuantSpecError("is a directory, not a policy file", str(path))
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         return parse_policy(str(source))
     data = read_mapping(path, QuantSpecError)
+    refused = plain_type_errors(data, QuantPolicy)
+    if refused:
+        loc, message = refused[0]
+        raise QuantSpecError(f"{error_path(loc)}: {message}", str(path))
     try:
-        return QuantPolicy.model_validate(data)
+        policy = QuantPolicy.model_validate(data)
     except ValidationError as exc:
         raise QuantSpecError(describe_validation_error(exc, QuantPolicy), str(path)) from None
     except QuantSpecError as exc:
         raise QuantSpecError(exc.message, str(path)) from None
+    policy._source = str(path)
+    return policy
+
+
+def _is_directory(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long to be a path: a (bad) shorthand
+        return False
 
 
 def _first_last(graph: LayerGraph) -> set[str]:
@@ -298,12 +363,15 @@ def apply_quant(graph: LayerGraph, policy: QuantPolicy | str) -> LayerGraph:
     for i, rule in enumerate(policy.overrides):
         names = graph.select(rule.match, rule.op)
         if not names:
-            raise QuantSpecError(f"overrides[{i}] matches no layer of {graph.name!r}", rule.match)
+            kind = f" of op {rule.op.value!r}" if rule.op else ""
+            raise QuantSpecError(
+                f"overrides[{i}]: match {rule.match!r}{kind} selects no layer of {graph.name!r}", policy._source
+            )
         spec = rule.resolve()
         assigned.update(dict.fromkeys(names, spec))
     for name, entry in policy.layers.items():
         if name not in graph:
-            raise QuantSpecError(f"layers.{name}: no layer named {name!r} in {graph.name!r}")
+            raise QuantSpecError(f"layers.{name}: no layer named {name!r} in {graph.name!r}", policy._source)
         assigned[name] = parse_spec(entry)[0] if isinstance(entry, str) else entry
     return graph.replace_layers(lambda layer: _annotate(layer, assigned[layer.name]))
 

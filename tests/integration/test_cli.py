@@ -71,7 +71,7 @@ def test_zoo_parameters_from_the_command_line(capsys):
          "error: resnet50: seq_len: unknown parameter (resnet50 takes batch, image_size)"),
         (["workload", "resnet50", "-P", "batch"], "error: --param: expected key=value (got 'batch')"),
         (["workload", "x.onnx", "--input-shape", "x=1,0"],
-         "error: --input-shape: expected name=d1,d2,... with positive dims (got 'x=1,0')"),
+         "error: --input-shape: expected name=d1,d2,... with dims 1-16777216 (got 'x=1,0')"),
         (["hw", "show", "bogus"], "error: unknown preset 'bogus'"),
     ],
 )

@@ -91,7 +91,7 @@ def test_override_matching_nothing_is_an_error():
     policy = QuantPolicy(default="w8a8", overrides=[{"match": "layer9.*", "quant": "w4a8"}])
     with pytest.raises(QuantSpecError) as info:
         apply_quant(_net(), policy)
-    assert str(info.value) == "layer9.*: overrides[0] matches no layer of 'net'"
+    assert str(info.value) == "overrides[0]: match 'layer9.*' selects no layer of 'net'"
     with pytest.raises(QuantSpecError, match="layers.nope: no layer named 'nope' in 'net'"):
         apply_quant(_net(), QuantPolicy(layers={"nope": "w8a8"}))
 
