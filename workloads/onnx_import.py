@@ -11,6 +11,7 @@ are weights, not layers; Quantize/DequantizeLinear nodes are folded into the
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -24,13 +25,11 @@ from workloads.errors import WorkloadError
 from workloads.graph import LayerGraph, Tensor
 from workloads.layers import MAC_OPS, Layer
 from workloads.onnx_checks import check_onnx_structure
-from workloads.onnx_ops import FOLDED_OPS, OP_HANDLERS, GraphFacts, NodeContext, data_movement
+from workloads.onnx_ops import FOLDED_OPS, QUANT_DOMAINS, GraphFacts, NodeContext, data_movement, handler_for
 from workloads.onnx_quant import quant_spec
+from workloads.onnx_shapes import MAX_EVALUATED_ELEMENTS, ValueTable, evaluate_shapes, run_node
 
 __all__ = ["load_onnx"]
-
-_DEFAULT_DOMAINS = ("", "ai.onnx")
-
 
 def load_onnx(
     path: str | Path,
@@ -86,20 +85,24 @@ def load_onnx(
     check_onnx_structure(model, source)
     real_inputs = _real_inputs(model)
     _set_input_shapes(real_inputs, input_shapes or {}, source)
-    _check_static_inputs(real_inputs, source)
-    try:
-        model = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
-    except Exception as exc:  # onnx raises several unrelated types here
-        raise WorkloadError(f"shape inference failed: {_one_line(exc)}", source) from exc
-    evaluator = _ConstantEvaluator(model, path.parent, source)
-    facts = _analyse(model, source, evaluator)
-    layers, edges, inputs, notes = _build(model, facts, {i.name for i in real_inputs})
+    shapes = _check_static_inputs(real_inputs, source)
+    table, evaluator = _walk(model, path, shapes)
+    facts = _analyse(table, source, evaluator)
+    layers, edges, inputs, notes = _build(table, facts, set(shapes))
     if not layers:
         raise WorkloadError("the graph has no operators that depend on its inputs", source)
-    if notes:
-        warnings.warn(f"{source}: {'; '.join(notes)}", UserWarning, stacklevel=2)
+    for note in notes:
+        warnings.warn(f"{source}: {note}", UserWarning, stacklevel=2)
     return LayerGraph(layers, edges, name=name or path.stem, inputs=inputs,
-                      weight_source=_OnnxWeightSource(path))
+                      weight_source=_OnnxWeightSource(path, shapes))
+
+
+def _walk(model: ModelProto, path: Path, shapes: Mapping[str, tuple[int, ...]]):
+    """Every value's shape (`workloads.onnx_shapes`) and an evaluator for the constants."""
+    source = str(path)
+    loader = _InitializerLoader(model, path.parent, source)
+    table = evaluate_shapes(model, source, shapes, loader.maybe)
+    return table, _ConstantEvaluator(table, model.opset_import, loader, source)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -160,98 +163,85 @@ def _set_input_shapes(real_inputs, input_shapes: Mapping[str, Sequence[int]], so
             tensor.shape.dim.add().dim_value = d
 
 
-def _check_static_inputs(real_inputs, source: str) -> None:
-    """Every real input needs concrete dimensions; name the first that has none."""
+def _check_static_inputs(real_inputs, source: str) -> dict[str, tuple[int, ...]]:
+    """The concrete shape of every real input; else an error naming the unknown dimensions."""
+    shapes = {}
     for vi in real_inputs:
         if not vi.type.HasField("tensor_type"):
-            continue
+            raise WorkloadError(f"input {vi.name!r} is not a tensor; qcosim imports tensor inputs only", source)
         tensor, name = vi.type.tensor_type, vi.name
         if not tensor.HasField("shape"):
             raise WorkloadError(f"input {name!r} has no declared shape; pass --input-shape "
                                 f"{name}=<comma-separated dims>", source)
-        for axis, dim in enumerate(tensor.shape.dim):
-            if dim.HasField("dim_value") and dim.dim_value > 0:
-                continue
-            what = f"symbolic dimension {dim.dim_param!r}" if dim.dim_param else f"unknown dimension {axis}"
-            hint = ",".join(str(d.dim_value) if d.dim_value > 0 else "1" for d in tensor.shape.dim)
-            raise WorkloadError(f"input {name!r} has {what}; pass --input-shape {name}={hint}", source)
+        dims = list(tensor.shape.dim)
+        unknown = [axis for axis, d in enumerate(dims) if not (d.HasField("dim_value") and d.dim_value > 0)]
+        if unknown:
+            raise WorkloadError(_unknown_input_message(name, dims, unknown), source)
+        shapes[name] = tuple(d.dim_value for d in dims)
+    return shapes
 
 
-def _value_types(model: ModelProto) -> tuple[dict, dict[str, int]]:
-    """Shapes (None for unknown dims) and element types of every typed value."""
-    shapes: dict[str, tuple[int | None, ...] | None] = {}
-    dtypes: dict[str, int] = {}
-    g = model.graph
-    for vi in (*g.input, *g.value_info, *g.output):
-        if not vi.type.HasField("tensor_type"):
-            continue
-        tensor = vi.type.tensor_type
-        dtypes[vi.name] = tensor.elem_type
-        shapes[vi.name] = (
-            tuple(d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim)
-            if tensor.HasField("shape") else None
-        )
-    for t in g.initializer:
-        shapes[t.name], dtypes[t.name] = tuple(t.dims), t.data_type
-    for sparse in g.sparse_initializer:
-        shapes[sparse.values.name], dtypes[sparse.values.name] = tuple(sparse.dims), sparse.values.data_type
-    return shapes, dtypes
+def _unknown_input_message(name: str, dims, unknown: list[int]) -> str:
+    """Names the unknown dimensions and shows the known ones in the --input-shape to pass."""
+    def why(axis: int) -> str:
+        d = dims[axis]
+        if d.dim_param:
+            return f"{axis} ({d.dim_param!r})"
+        if d.HasField("dim_value"):
+            meaning = "an empty axis" if d.dim_value == 0 else "a dynamic size, as exporters write it"
+            return f"{axis} (declared {d.dim_value}: {meaning})"
+        return str(axis)
+
+    placeholders = {axis: f"D{axis}" for axis in unknown}
+    hint = ",".join(placeholders.get(axis, str(d.dim_value)) for axis, d in enumerate(dims))
+    plural = "s" if len(unknown) > 1 else ""
+    return (f"input {name!r} has unknown dimension{plural} at ax{'es' if plural else 'is'} "
+            f"{', '.join(why(a) for a in unknown)}; pass --input-shape {name}={hint} "
+            f"with {', '.join(placeholders.values())} the size{plural} to simulate")
 
 
-def _analyse(model: ModelProto, source: str, evaluator: _ConstantEvaluator) -> GraphFacts:
+def _analyse(table: ValueTable, source: str, evaluator: _ConstantEvaluator) -> GraphFacts:
     """Classify every value: constant, folded Q/DQ alias, run-time scalar, or activation."""
-    g = model.graph
-    shapes, dtypes = _value_types(model)
-    constants = {t.name for t in g.initializer} | {t.values.name for t in g.sparse_initializer}
-    facts = GraphFacts(source=source, shapes=shapes, dtypes=dtypes, constants=constants, side_values=set(),
-                       alias={}, producer={}, consumers=defaultdict(list), evaluate=evaluator.maybe)
-    for node in g.node:
+    facts = GraphFacts(source=source, shapes=table.shapes, dtypes=table.dtypes, constants=set(table.constants),
+                       side_values=set(), alias={}, producer={}, consumers=defaultdict(list),
+                       evaluate=evaluator.maybe)
+    for node in table.nodes:
         inputs = [v for v in node.input if v]
         for v in inputs:
             facts.consumers[v].append(node)
         for v in node.output:
             if v:
                 facts.producer[v] = node
-        if all(v in constants for v in inputs):
-            constants.update(v for v in node.output if v)
-        elif all(facts.is_static(v) for v in inputs):  # arithmetic on run-time scales
+        if all(v in facts.constants for v in node.output if v):
+            continue
+        if inputs and all(facts.is_static(v) for v in inputs):  # arithmetic on run-time scales
             facts.side_values.update(v for v in node.output if v)
-        elif node.op_type in ("Shape", "Size") and inputs and facts.static_shape(inputs[0]) is not None:
-            constants.update(v for v in node.output if v)  # shape arithmetic on known shapes
-        elif node.op_type in FOLDED_OPS and node.domain in _DEFAULT_DOMAINS:
+        elif node.op_type in FOLDED_OPS and node.domain in QUANT_DOMAINS:
             facts.alias[node.output[0]] = node.input[0]
             facts.side_values.update(v for v in node.output[1:] if v)
     return facts
 
 
-def _build(model: ModelProto, facts: GraphFacts, real_inputs: set[str]):
-    """Layers, edges and graph inputs, in node order (ONNX graphs are topologically sorted)."""
+def _build(table: ValueTable, facts: GraphFacts, real_inputs: set[str]):
+    """Layers, edges and graph inputs, in execution order."""
     layers: list[Layer] = []
     wiring = _Wiring(facts, real_inputs)
     names: set[str] = set()
     unknown: set[str] = set()
-    guessed: list[str] = []
-    for index, node in enumerate(model.graph.node):
+    for index, node in enumerate(table.nodes):
         if _is_folded(node, facts):
             continue
         name = _unique_name(node, index, names)
         names.add(name)
-        out_shape, was_guessed = _output_shape(node, facts)
-        if was_guessed:
-            guessed.append(name)
-        ctx = NodeContext(facts, node, name, out_shape)
-        default_domain = node.domain in _DEFAULT_DOMAINS
-        handler = OP_HANDLERS.get(node.op_type) if default_domain else None
+        ctx = NodeContext(facts, node, name, facts.shapes[node.output[0]])
+        handler = handler_for(node)
         if handler is None:
-            unknown.add(node.op_type if default_domain else f"{node.domain}.{node.op_type}")
+            unknown.add(f"{node.domain}.{node.op_type}" if node.domain not in QUANT_DOMAINS[:2] else node.op_type)
         layers.append(_make_layer(ctx, handler or data_movement))
         wiring.connect(ctx)
-        facts.resolved[node.output[0]] = out_shape
     notes = []
     if unknown:
         notes.append(f"no cost model for {', '.join(sorted(unknown))}; imported as zero-MAC data movement")
-    if guessed:
-        notes.append(f"output shape unknown for {', '.join(guessed)}; assumed equal to the first input's")
     return layers, [(u, v, t) for (u, v), t in wiring.edges.items()], wiring.inputs, notes
 
 
@@ -279,8 +269,7 @@ class _Wiring:
                     self.inputs[ctx.name] = tensor
                     self._placed.add(root)
             else:
-                raise ctx.error(f"reads {value!r}, which no earlier node writes "
-                                "(graph not topologically sorted)")
+                raise ctx.error(f"reads {value!r}, which no layer writes (only quantization nodes lead to it)")
         self.writer.update({v: ctx.name for v in ctx.node.output if v})
 
 
@@ -295,20 +284,6 @@ def _unique_name(node: NodeProto, index: int, taken: set[str]) -> str:
     while name in taken:
         name = f"{name}_{index}"
     return name
-
-
-def _output_shape(node: NodeProto, facts: GraphFacts) -> tuple[tuple[int, ...], bool]:
-    """Shape of output 0; when inference left it open, the first activation input's."""
-    shape = facts.static_shape(node.output[0])
-    if shape is not None:
-        return shape, False
-    for value in node.input:
-        if value and not facts.is_static(value):
-            fallback = facts.static_shape(value)
-            if fallback is not None:
-                return fallback, True
-    raise WorkloadError(f"node {node.name or node.op_type!r} ({node.op_type}): the shape of "
-                        f"{node.output[0]!r} is unknown after shape inference", facts.source)
 
 
 def _make_layer(ctx: NodeContext, handler) -> Layer:
@@ -326,15 +301,44 @@ def _make_layer(ctx: NodeContext, handler) -> Layer:
         raise ctx.error(f"malformed node ({type(exc).__name__}: {_one_line(exc)})") from exc
 
 
-class _ConstantEvaluator:
-    """Computes constant values on demand: initializers, Constant, ConstantOfShape, folded nodes."""
+class _InitializerLoader:
+    """Reads initializer values from the file (and its external data), refusing huge ones."""
 
     def __init__(self, model: ModelProto, base_dir: Path, source: str) -> None:
-        g = model.graph
-        self._tensors = {t.name: t for t in g.initializer}
-        self._nodes = {v: node for node in g.node for v in node.output if v}
-        self._opsets = list(model.opset_import)
+        self._tensors = {t.name: t for t in model.graph.initializer}
         self._base_dir, self._source = str(base_dir), source
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._tensors
+
+    def __call__(self, name: str) -> np.ndarray:
+        tensor = self._tensors[name]
+        _check_evaluable(name, tuple(tensor.dims), self._source)
+        try:
+            return numpy_helper.to_array(tensor, self._base_dir)
+        except Exception as exc:  # missing or unreadable external data file
+            raise WorkloadError(f"cannot load tensor {name!r}: {_one_line(exc)}", self._source) from exc
+
+    def maybe(self, name: str) -> np.ndarray | None:
+        try:
+            return self(name)
+        except WorkloadError:
+            return None
+
+
+def _check_evaluable(name: str, shape: tuple[int, ...], source: str) -> None:
+    elements = math.prod(shape)
+    if elements > MAX_EVALUATED_ELEMENTS:
+        raise WorkloadError(f"tensor {name!r} of shape {shape} has {elements} elements, more than the "
+                            f"{MAX_EVALUATED_ELEMENTS} qcosim evaluates", source)
+
+
+class _ConstantEvaluator:
+    """Computes constant values on demand (weights behind DequantizeLinear, zero points), bounded in size."""
+
+    def __init__(self, table: ValueTable, opsets, loader: _InitializerLoader, source: str) -> None:
+        self._table, self._opsets, self._loader, self._source = table, list(opsets), loader, source
+        self._nodes = {v: node for node in table.nodes for v in node.output if v}
         self._cache: dict[str, np.ndarray] = {}
 
     def __call__(self, name: str) -> np.ndarray:
@@ -350,53 +354,37 @@ class _ConstantEvaluator:
             return None
 
     def _compute(self, name: str) -> np.ndarray:
-        if name in self._tensors:
-            try:
-                return numpy_helper.to_array(self._tensors[name], self._base_dir)
-            except Exception as exc:  # missing or unreadable external data file
-                raise WorkloadError(f"cannot load tensor {name!r}: {_one_line(exc)}", self._source) from exc
+        if name in self._table.values:
+            return self._table.values[name]
+        if name in self._loader:
+            return self._loader(name)
         node = self._nodes.get(name)
-        if node is None:
+        if node is None or name not in self._table.constants:
             raise WorkloadError(f"no constant tensor named {name!r}", self._source)
-        if node.op_type == "ConstantOfShape":
-            value = next((numpy_helper.to_array(a.t) for a in node.attribute if a.name == "value"),
-                         np.zeros(1, np.float32))
-            dims = tuple(int(d) for d in self(node.input[0]))
-            return np.full(dims, value.reshape(-1)[0], dtype=value.dtype)
-        return self._run(node, name)
-
-    def _run(self, node: NodeProto, name: str) -> np.ndarray:
-        """Evaluate one constant node with onnx's reference runtime, at the model's opsets."""
-        from onnx.reference import ReferenceEvaluator  # slow to import; rarely needed
-
+        _check_evaluable(name, self._table.shapes[name], self._source)
         feeds = {v: self(v) for v in node.input if v}
-        typed = [onnx.helper.make_tensor_value_info(v, onnx.helper.np_dtype_to_tensor_dtype(a.dtype), None)
-                 for v, a in feeds.items()]
-        outs = [onnx.helper.make_tensor_value_info(v, onnx.TensorProto.UNDEFINED, None) for v in node.output]
-        graph = onnx.helper.make_graph([node], "constant", typed, outs)
         try:
-            run = ReferenceEvaluator(onnx.helper.make_model(graph, opset_imports=self._opsets))
-            return np.asarray(run.run([name], feeds)[0])
+            outputs = run_node(node, feeds, self._opsets)
         except Exception as exc:  # the reference runtime raises whatever the op raises
             raise WorkloadError(f"cannot compute constant {name!r} ({node.op_type}): {_one_line(exc)}",
                                 self._source) from exc
+        return outputs[[v for v in node.output if v].index(name)]
 
 
 class _OnnxWeightSource:
     """`WeightSource` over an ONNX file: read at the first request, arrays cached per graph."""
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
+    def __init__(self, path: Path, input_shapes: Mapping[str, tuple[int, ...]]) -> None:
+        self._path, self._input_shapes = path, dict(input_shapes)
         self._evaluator: _ConstantEvaluator | None = None
 
     def __call__(self, name: str) -> np.ndarray:
         if self._evaluator is None:
-            source = str(self._path)
-            self._evaluator = _ConstantEvaluator(_read_model(self._path, source), self._path.parent, source)
+            self._evaluator = _walk(_read_model(self._path, str(self._path)), self._path, self._input_shapes)[1]
         return self._evaluator(name)
 
     def __getstate__(self) -> dict:
-        return {"_path": self._path, "_evaluator": None}  # pickles as a path, not as arrays
+        return {"_path": self._path, "_input_shapes": self._input_shapes, "_evaluator": None}
 
     def __repr__(self) -> str:
         return f"_OnnxWeightSource({str(self._path)!r})"

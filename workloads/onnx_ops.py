@@ -25,8 +25,8 @@ Declared quantization lives in `workloads.onnx_quant`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,12 +35,17 @@ from onnx import NodeProto
 
 from workloads.errors import WorkloadError
 from workloads.layers import OpKind, effective_padding
+from workloads.onnx_contrib import CONTRIB_DOMAIN, contrib_equivalent
 from workloads.vector_ops import OPS_PER_OUTPUT, elementwise_ops, window_ops
 
-__all__ = ["FOLDED_OPS", "OP_HANDLERS", "GraphFacts", "NodeContext", "node_attributes"]
+__all__ = ["FOLDED_OPS", "OP_HANDLERS", "QUANT_DOMAINS", "GraphFacts", "NodeContext", "handler_for",
+           "node_attributes"]
 
 FOLDED_OPS = frozenset({"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"})
 """Quantization boundaries: folded into the neighbouring layers' `QuantSpec`, never costed."""
+
+QUANT_DOMAINS = ("", "ai.onnx", CONTRIB_DOMAIN)
+"""Domains whose Q/DQ nodes are folded: the standard one and onnxruntime's (int4/int16 before opset 21)."""
 
 Fields = dict[str, Any]
 Shape = tuple[int, ...]
@@ -56,12 +61,12 @@ class GraphFacts:
 
     source: str
     """The file, for error messages."""
-    shapes: dict[str, tuple[int | None, ...] | None]
-    """Inferred shape per value (None: rank unknown; a None dim: symbolic or unknown)."""
-    dtypes: dict[str, int]
+    shapes: Mapping[str, Shape]
+    """Concrete shape of every value (`workloads.onnx_shapes`)."""
+    dtypes: Mapping[str, int]
     """ONNX element type per value."""
     constants: set[str]
-    """Values known before inference runs: initializers and everything computed from them."""
+    """Values computable at import: initializers and everything computed from them and from shapes."""
     side_values: set[str]
     """Run-time scalars that are not activations (scale and zero point of DynamicQuantizeLinear)."""
     alias: dict[str, str]
@@ -72,21 +77,21 @@ class GraphFacts:
     """Value -> nodes that read it."""
     evaluate: Callable[[str], np.ndarray | None]
     """Values of a small constant (zero points), None when they cannot be computed."""
-    resolved: dict[str, Shape] = field(default_factory=dict)
-    """Concrete shapes of values written by layers, including guessed ones."""
 
     def root(self, value: str) -> str:
         """The activation ``value`` carries once Q/DQ nodes are folded away."""
+        seen = [value]
         while value in self.alias:
             value = self.alias[value]
+            if value in seen:
+                chain = " -> ".join(repr(v) for v in [*seen, value])
+                raise WorkloadError(f"quantization nodes form a cycle: {chain}", self.source)
+            seen.append(value)
         return value
 
     def static_shape(self, value: str) -> Shape | None:
-        """The fully known shape of ``value``, else None."""
-        shape = self.shapes.get(value)
-        if shape is None or any(d is None for d in shape):
-            return self.resolved.get(self.root(value))
-        return tuple(int(d) for d in shape)  # type: ignore[arg-type]
+        """The shape of ``value``, None for a value the graph does not hold."""
+        return self.shapes.get(value)
 
     def is_static(self, value: str) -> bool:
         """True for constants and run-time scalars, which are no activation edges."""
@@ -191,7 +196,7 @@ def conv(x_idx: int = 0, w_idx: int = 1, b_idx: int | None = 2) -> Handler:
         if len(ys) < 3 or len(xs) != len(ys):
             raise ctx.error(f"expected an N x C x spatial input (got shape {xs})")
         spatial = len(ys) - 2
-        kernel = ctx.attrs.get("kernel_shape") or ws[2:]
+        kernel = _checked_window(ctx, xs, ws, spatial)
         return {
             "op": OpKind.CONV, "n": ys[0], "k": ys[1], "c": xs[1],
             "groups": ctx.attrs.get("group", 1),
@@ -204,6 +209,23 @@ def conv(x_idx: int = 0, w_idx: int = 1, b_idx: int | None = 2) -> Handler:
     return handle
 
 
+def _checked_window(ctx: NodeContext, xs: Shape, ws: Shape, spatial: int, *, transposed: bool = False):
+    """The kernel, once the weight, ``kernel_shape``, ``pads`` and the input agree."""
+    groups = ctx.attrs.get("group", 1)
+    per_group = ws[0] if transposed else ws[1]
+    if len(ws) != spatial + 2 or per_group * (1 if transposed else groups) != xs[1]:
+        what = "C" if transposed else f"C/group x group = {per_group} x {groups}"
+        raise ctx.error(f"weight {ctx.input(1)!r} of shape {ws} ({what}) does not fit input "
+                        f"{ctx.input(0)!r} of shape {xs}")
+    kernel = tuple(ctx.attrs.get("kernel_shape") or ws[2:])
+    if kernel != tuple(ws[2:]):
+        raise ctx.error(f"kernel_shape {list(kernel)} contradicts weight {ctx.input(1)!r} of shape {ws}")
+    pads = ctx.attrs.get("pads")
+    if pads is not None and len(pads) != 2 * spatial:
+        raise ctx.error(f"pads must have {2 * spatial} values for {spatial} spatial axes (got {list(pads)})")
+    return kernel
+
+
 def conv_transpose(ctx: NodeContext) -> Fields:
     """ConvTranspose as the scatter it is: every input pixel times every kernel tap.
 
@@ -214,7 +236,7 @@ def conv_transpose(ctx: NodeContext) -> Fields:
     x, w = ctx.input(0), ctx.input(1)
     xs, ws, ys = ctx.shape(x), ctx.shape(w), ctx.out_shape
     spatial = len(xs) - 2
-    kernel = ctx.attrs.get("kernel_shape") or ws[2:]
+    kernel = _checked_window(ctx, xs, ws, spatial, transposed=True)
     ones = [1] * spatial
     return {
         "op": OpKind.CONV, "n": xs[0], "k": ys[1], "c": xs[1], "groups": ctx.attrs.get("group", 1),
@@ -231,6 +253,20 @@ def gemm(ctx: NodeContext) -> Fields:
     nout = sb[0] if ctx.attrs.get("transB", 0) else sb[1]
     fields = _product(ctx, a, b, batch=(1, 1, 1), m=m, kin=kin, nout=nout)
     return {**fields, "aux_params": ctx.const_elements(2)}
+
+
+def matmul_nbits(ctx: NodeContext) -> Fields:
+    """onnxruntime's MatMulNBits: A[..., K] times a K x N weight packed in ``bits``-bit blocks.
+
+    The packed tensor is no K x N array, so the layer names no weight tensor;
+    its size is K x N elements at the declared bits (`workloads.onnx_quant`).
+    """
+    sa = ctx.shape(ctx.input(0))
+    k, n = int(ctx.attrs.get("K", 0)), int(ctx.attrs.get("N", 0))
+    if sa[-1] != k or n < 1:
+        raise ctx.error(f"attributes K={k}, N={n} do not fit input {ctx.input(0)!r} of shape {sa}")
+    return {"op": OpKind.GEMM, "n": math.prod(sa[:-2]), "p": sa[-2] if len(sa) > 1 else 1, "c": k, "k": n,
+            "aux_params": ctx.const_elements(5)}
 
 
 def matmul(a_idx: int = 0, b_idx: int = 1) -> Handler:
@@ -366,3 +402,22 @@ OP_HANDLERS: dict[str, Handler] = {
     "Split": vector(OpKind.DATA_MOVEMENT, shape_of_input=True),
 }
 """ONNX op_type (default domain) -> handler returning `Layer` fields."""
+
+
+def _as_equivalent(ctx: NodeContext) -> Fields:
+    """A contrib op costed as the standard op it quantizes (`workloads.onnx_contrib`)."""
+    equivalent = contrib_equivalent(ctx.node, ctx.facts.dtypes)
+    inner = NodeContext(ctx.facts, equivalent.node, ctx.name, ctx.out_shape)  # type: ignore[union-attr]
+    return OP_HANDLERS[equivalent.node.op_type](inner)  # type: ignore[union-attr]
+
+
+def handler_for(node: NodeProto) -> Handler | None:
+    """The cost handler of ``node``, None for an operator without a cost model."""
+    if node.domain in ("", "ai.onnx"):
+        return OP_HANDLERS.get(node.op_type)
+    if node.domain == CONTRIB_DOMAIN:
+        if node.op_type == "MatMulNBits":
+            return matmul_nbits
+        if contrib_equivalent(node, {}) is not None:
+            return _as_equivalent
+    return None

@@ -15,14 +15,16 @@ from onnx import TensorProto, helper, numpy_helper
 F, I8, U8, I64 = TensorProto.FLOAT, TensorProto.INT8, TensorProto.UINT8, TensorProto.INT64
 
 
-def save(path: Path, nodes, inputs, outputs, inits=(), *, opset: int = 17, domains=(), check=True) -> Path:
-    """Check and write a one-graph model; ``inputs``/``outputs`` are (name, type, shape) triples."""
+def save(path: Path, nodes, inputs, outputs, inits=(), *, opset: int = 17, domains=(), check=True,
+         value_info=()) -> Path:
+    """Check and write a one-graph model; ``inputs``/``outputs``/``value_info`` are (name, type, shape) triples."""
     graph = helper.make_graph(
         nodes,
         path.stem,
         [helper.make_tensor_value_info(*spec) for spec in inputs],
         [helper.make_tensor_value_info(*spec) for spec in outputs],
         initializer=list(inits),
+        value_info=[helper.make_tensor_value_info(*spec) for spec in value_info],
     )
     opsets = [helper.make_opsetid("", opset), *(helper.make_opsetid(d, 1) for d in domains)]
     model = helper.make_model(graph, opset_imports=opsets)
@@ -109,15 +111,21 @@ def constant_weights(path: Path) -> Path:
     return save(path, nodes, [("x", F, [1, 4, 6, 6])], [("z", F, [1, 128])], inits)
 
 
-def custom_ops(path: Path) -> Path:
-    """Relu, then two ops of a custom domain that no cost model knows (one of them twice)."""
+def custom_ops(path: Path, *, declared: bool = True) -> Path:
+    """Relu, then two ops of a custom domain that no cost model knows (one of them twice).
+
+    Their output shapes are declared in ``value_info`` (and the graph output), or, with
+    ``declared=False``, not at all.
+    """
     nodes = [
         helper.make_node("Relu", ["x"], ["r"], "relu"),
         helper.make_node("Fancy", ["r"], ["f1"], "fancy1", domain="com.example"),
         helper.make_node("Fancy", ["f1"], ["f2"], "fancy2", domain="com.example"),
         helper.make_node("Other", ["f2"], ["y"], "other", domain="com.example"),
     ]
-    return save(path, nodes, [("x", F, [1, 4, 5, 5])], [("y", F, None)], domains=["com.example"], check=False)
+    shape = [1, 4, 5, 5] if declared else None
+    return save(path, nodes, [("x", F, [1, 4, 5, 5])], [("y", F, shape)], domains=["com.example"], check=False,
+                value_info=[("f1", F, shape), ("f2", F, shape)] if declared else ())
 
 
 def embedding(path: Path) -> Path:

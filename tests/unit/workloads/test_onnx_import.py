@@ -266,12 +266,20 @@ def test_unknown_ops_import_as_data_movement_with_one_warning(tmp_path):
         assert (layer.op, layer.macs, layer.output_elements) == (OpKind.DATA_MOVEMENT, 0, 100)
 
 
+def test_custom_op_without_declared_shape_is_refused_not_guessed(tmp_path):
+    path = models.custom_ops(tmp_path / "custom.onnx", declared=False)
+    with pytest.raises(WorkloadError) as info:
+        load_onnx(path)
+    assert str(info.value) == (f"{path}: node 'fancy1' (Fancy): no shape rule for com.example.Fancy and no "
+                               "declared shape for its output 'f1'; declare it in the graph's value_info")
+
+
 def test_symbolic_input_needs_a_shape(tmp_path):
     path = models.embedding(tmp_path / "model.onnx")
     with pytest.raises(WorkloadError) as info:
         load_onnx(path)
-    assert str(info.value) == (f"{path}: input 'input_ids' has symbolic dimension 'batch'; "
-                               "pass --input-shape input_ids=1,128")
+    assert str(info.value) == (f"{path}: input 'input_ids' has unknown dimension at axis 0 ('batch'); "
+                               "pass --input-shape input_ids=D0,128 with D0 the size to simulate")
     graph = load_quietly(path, input_shapes={"input_ids": [2, 128]})
     proj, embed = graph.layer("proj"), graph.layer("embed")
     assert (proj.op, proj.n, proj.p, proj.c, proj.k, proj.macs) == (
