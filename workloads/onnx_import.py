@@ -26,7 +26,7 @@ from workloads.graph import LayerGraph, Tensor
 from workloads.layers import MAC_OPS, Layer
 from workloads.onnx_checks import check_onnx_structure
 from workloads.onnx_ops import FOLDED_OPS, QUANT_DOMAINS, GraphFacts, NodeContext, data_movement, handler_for
-from workloads.onnx_quant import quant_spec
+from workloads.onnx_quant import quant_spec, vector_quant_spec
 from workloads.onnx_shapes import MAX_EVALUATED_ELEMENTS, ValueTable, evaluate_shapes, run_node
 
 __all__ = ["load_onnx"]
@@ -290,7 +290,7 @@ def _make_layer(ctx: NodeContext, handler) -> Layer:
     """The layer of one node, or a one-line error naming the node."""
     try:
         fields = handler(ctx)
-        quant = quant_spec(ctx) if fields["op"] in MAC_OPS else None
+        quant = quant_spec(ctx) if fields["op"] in MAC_OPS else vector_quant_spec(ctx)
         return Layer(name=ctx.name, source_op=ctx.node.op_type, quant=quant, **fields)
     except WorkloadError:
         raise
