@@ -38,10 +38,14 @@ DEMO_HARDWARE = "bitfusion"
 DEMO_POLICIES = ("w8a8", "w4a8")
 
 
+DECLARED = "declared"
+"""The policy that keeps a model's own quantization: the default for a model that declares one."""
+
+
 def simulate(
     model: str | Path,
     hw: str | Path | Accelerator,
-    quant: str | Path = "w8a8",
+    quant: str | Path | None = None,
     *,
     fidelity: str | None = None,
     params: Mapping[str, Any] | None = None,
@@ -57,8 +61,10 @@ def simulate(
         Zoo name, ONNX file or YAML layer list.
     hw : str, Path or Accelerator
         Preset name, YAML/JSON file, or an `Accelerator`.
-    quant : str or Path
+    quant : str or Path, optional
         Policy shorthand (``w4a8``, ``w4a16-g128`` ...) or policy YAML file.
+        Default: ``declared`` for a model that declares its quantization (a
+        quantized ONNX graph), else ``w8a8``.
     fidelity : {"analytical", "des"}, optional
         Closed form per layer, or discrete-event over tiles; overrides
         ``options.fidelity`` when given (default: the options', analytical).
@@ -77,18 +83,35 @@ def simulate(
     1814073344
     """
     acc = hw if isinstance(hw, Accelerator) else load_hardware(hw)
-    policy = load_policy(quant)
-    single = load_workload(model, params=params, input_shapes=input_shapes)
-    graph = apply_quant(stream_copies(single, parse_stream(stream, len(single))), policy)
+    single = _load(model, params, input_shapes)
+    quant = _policy_for(single, quant, "w8a8")
+    graph = apply_quant(stream_copies(single, parse_stream(stream, len(single))), load_policy(quant))
     opts = options or SimOptions()
     if fidelity is not None:
         opts = SimOptions(**{**opts.model_dump(), "fidelity": parse_fidelity(fidelity)})
     return simulate_graph(graph, acc, opts, policy=str(quant))
 
 
+def _load(model: str | Path, params: Mapping[str, Any] | None, input_shapes, *, fused: bool = True):
+    """`load_workload`, with ``batch`` turned into input shapes for an ONNX file."""
+    params = dict(params or {})
+    if str(model).lower().endswith(".onnx") and "batch" in params:
+        from workloads.onnx_import import batch_input_shapes
+
+        input_shapes = batch_input_shapes(model, params.pop("batch"), input_shapes)
+    return load_workload(model, params=params, input_shapes=input_shapes, fused=fused)
+
+
+def _policy_for(graph, quant: str | Path | None, fallback: str) -> str | Path:
+    """The explicit policy, else ``declared`` when any layer declares its precision, else ``fallback``."""
+    if quant is not None:
+        return quant
+    return DECLARED if any(layer.quant is not None for layer in graph.layers()) else fallback
+
+
 def summarize_workload(
     model: str | Path,
-    quant: str | Path = "fp32",
+    quant: str | Path | None = None,
     *,
     params: Mapping[str, Any] | None = None,
     input_shapes: Mapping[str, Sequence[int]] | None = None,
@@ -96,15 +119,17 @@ def summarize_workload(
 ) -> WorkloadSummary:
     """Load ``model``, apply the policy ``quant`` and count MACs, parameters, bytes and BOPs.
 
+    ``quant`` defaults to ``declared`` for a model that declares its quantization, else ``fp32``.
+
     Examples
     --------
     >>> s = summarize_workload("resnet50", "w8a8")
     >>> s.totals.params
     25557032
     """
-    policy = load_policy(quant)
-    graph = load_workload(model, params=params, input_shapes=input_shapes, fused=fused)
-    return summarize(apply_quant(graph, policy), policy=str(quant))
+    graph = _load(model, params, input_shapes, fused=fused)
+    quant = _policy_for(graph, quant, "fp32")
+    return summarize(apply_quant(graph, load_policy(quant)), policy=str(quant))
 
 
 def zoo_models():

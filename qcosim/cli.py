@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -43,7 +44,9 @@ ShapeOpt = Annotated[
     typer.Option("--input-shape", help="Shape for a symbolic ONNX input, name=1,3,224,224 (repeatable)."),
 ]
 QuantOpt = Annotated[
-    str, typer.Option("--quant", "-q", help="Policy shorthand (w8a8, w4a16-g128, fp16 ...) or policy YAML file.")
+    Optional[str],
+    typer.Option("--quant", "-q", help="Policy shorthand (w8a8, w4a16-g128, fp16 ...) or policy YAML file "
+                 "[default: declared for a model that declares its quantization, else fp32 (workload) or w8a8]."),
 ]
 
 
@@ -55,8 +58,8 @@ def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks o
 @app.command()
 def workload(
     model: Annotated[Optional[str], typer.Argument(help="Zoo name, .onnx file or YAML layer list.")] = None,
-    quant: QuantOpt = "fp32",
-    batch: Annotated[Optional[int], typer.Option(help="Batch size (zoo models).")] = None,
+    quant: QuantOpt = None,
+    batch: Annotated[Optional[int], typer.Option(help="Batch size (zoo models; ONNX models exported for batch 1).")] = None,
     param: ParamOpt = None,
     input_shape: ShapeOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
@@ -85,10 +88,10 @@ def workload(
 def simulate(
     model: Annotated[str, typer.Argument(help="Zoo name, .onnx file or YAML layer list.")],
     hw: Annotated[str, typer.Option("--hw", "-H", help="Accelerator preset or YAML/JSON file.")],
-    quant: QuantOpt = "w8a8",
+    quant: QuantOpt = None,
     fidelity: Annotated[str, typer.Option(help="analytical or des (discrete-event).")] = "analytical",
     objective: Annotated[str, typer.Option(help="What the mapper minimizes: latency, energy or edp.")] = "latency",
-    batch: Annotated[Optional[int], typer.Option(help="Batch size (zoo models).")] = None,
+    batch: Annotated[Optional[int], typer.Option(help="Batch size (zoo models; ONNX models exported for batch 1).")] = None,
     stream: Annotated[int, typer.Option(help="Run N copies as streamed batch items (engines overlap them).")] = 1,
     pipeline: Annotated[bool, typer.Option("--pipeline", help="One stage of layers per engine (layer pipelining).")] = False,
     param: ParamOpt = None,
@@ -208,12 +211,18 @@ def _click_command():
     return typer.main.get_command(app)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line for the user (``warning: model.onnx: ...``), not Python's source excerpt."""
+    print(f"warning: {one_line(str(message))}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: maps user errors to exit code 2 and a single line."""
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
     if debug:  # a global option, wherever the user typed it
         argv = ["--debug", *(arg for arg in argv if arg != "--debug")]
+    warnings.showwarning = _show_warning
     try:
         code = _click_command()(args=argv, prog_name="qcosim", standalone_mode=False)
     except typer.Abort:

@@ -29,7 +29,7 @@ from workloads.onnx_ops import FOLDED_OPS, QUANT_DOMAINS, GraphFacts, NodeContex
 from workloads.onnx_quant import quant_spec, vector_quant_spec
 from workloads.onnx_shapes import MAX_EVALUATED_ELEMENTS, ValueTable, evaluate_shapes, run_node
 
-__all__ = ["load_onnx"]
+__all__ = ["batch_input_shapes", "load_onnx"]
 
 def load_onnx(
     path: str | Path,
@@ -95,6 +95,38 @@ def load_onnx(
         warnings.warn(f"{source}: {note}", UserWarning, stacklevel=2)
     return LayerGraph(layers, edges, name=name or path.stem, inputs=inputs,
                       weight_source=_OnnxWeightSource(path, shapes))
+
+
+def batch_input_shapes(
+    path: str | Path, batch: int, input_shapes: Mapping[str, Sequence[int]] | None = None,
+) -> dict[str, tuple[int, ...]]:
+    """Input shapes that run ``batch`` items through a model exported for one (``--batch``).
+
+    Every real input the caller did not shape gets ``batch`` as its leading
+    dimension, which must be declared 1 or symbolic; its other dimensions
+    stay as declared (symbolic ones still need ``input_shapes``).
+
+    Raises
+    ------
+    WorkloadError
+        ``batch`` below 1, or an input whose declared leading dimension is a fixed size other than 1.
+    """
+    source = str(path)
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise WorkloadError(f"batch must be a positive integer (got {batch!r})", "--batch")
+    shapes = {k: tuple(v) for k, v in (input_shapes or {}).items()}
+    for vi in _real_inputs(_read_model(Path(path), source)):
+        dims = list(vi.type.tensor_type.shape.dim) if vi.type.HasField("tensor_type") else []
+        if vi.name in shapes or not dims:
+            continue
+        lead = dims[0].dim_value if dims[0].HasField("dim_value") else 0
+        if lead > 1:
+            raise WorkloadError(f"input {vi.name!r} has a fixed batch of {lead}; --batch applies to inputs "
+                                "declared with batch 1 or a symbolic batch", source)
+        rest = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in dims[1:]]
+        if all(d is not None for d in rest):
+            shapes[vi.name] = (batch, *rest)
+    return shapes
 
 
 def _walk(model: ModelProto, path: Path, shapes: Mapping[str, tuple[int, ...]]):
@@ -185,7 +217,7 @@ def _unknown_input_message(name: str, dims, unknown: list[int]) -> str:
     """Names the unknown dimensions and shows the known ones in the --input-shape to pass."""
     def why(axis: int) -> str:
         d = dims[axis]
-        if d.dim_param:
+        if d.dim_param and d.dim_param != "?":  # Paddle2ONNX names unknown dimensions "?"
             return f"{axis} ({d.dim_param!r})"
         if d.HasField("dim_value"):
             meaning = "an empty axis" if d.dim_value == 0 else "a dynamic size, as exporters write it"

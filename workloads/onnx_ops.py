@@ -213,10 +213,11 @@ def _checked_window(ctx: NodeContext, xs: Shape, ws: Shape, spatial: int, *, tra
     """The kernel, once the weight, ``kernel_shape``, ``pads`` and the input agree."""
     groups = ctx.attrs.get("group", 1)
     per_group = ws[0] if transposed else ws[1]
-    if len(ws) != spatial + 2 or per_group * (1 if transposed else groups) != xs[1]:
-        what = "C" if transposed else f"C/group x group = {per_group} x {groups}"
-        raise ctx.error(f"weight {ctx.input(1)!r} of shape {ws} ({what}) does not fit input "
-                        f"{ctx.input(0)!r} of shape {xs}")
+    expected = per_group if transposed else per_group * groups
+    if len(ws) != spatial + 2 or expected != xs[1]:
+        split = "" if transposed else f" ({per_group} per group x {groups} group{'s' * (groups > 1)})"
+        raise ctx.error(f"weight {ctx.input(1)!r} of shape {ws} expects {expected} input channels{split} but "
+                        f"input {ctx.input(0)!r} of shape {xs} has {xs[1]}")
     kernel = tuple(ctx.attrs.get("kernel_shape") or ws[2:])
     if kernel != tuple(ws[2:]):
         raise ctx.error(f"kernel_shape {list(kernel)} contradicts weight {ctx.input(1)!r} of shape {ws}")

@@ -209,12 +209,22 @@ class _Walk:
         if constant and all(v is not None for v in known) and small:
             self._fold(node, index, dict(zip(inputs, known, strict=True)), outputs)
             return
+        if node.op_type == "Reshape" and outputs.get(node.output[0], (None,))[0] is not None:
+            self._check_reshape(node, index, outputs[node.output[0]][0])
         for position, (name, (shape, dtype)) in enumerate(outputs.items()):
             if shape is None and position > 0 and name not in self._read:
                 continue  # an optional output nothing reads (Dropout's mask)
             if shape is None:
                 raise self.error(self._unknown_message(node, index, name))
             self.set(name, shape, dtype, constant=constant)
+
+    def _check_reshape(self, node: NodeProto, index: int, shape: Shape) -> None:
+        """onnx's rule keeps any target shape; a reshape must keep the element count."""
+        before, after = math.prod(self.shapes[node.input[0]]), math.prod(shape)
+        if before != after:
+            raise self.error(f"node {node_label(node, index)}: reshapes {node.input[0]!r} of shape "
+                             f"{self.shapes[node.input[0]]} ({before} elements) to {shape} ({after} elements); "
+                             "an export that hard-codes the batch size cannot run another one")
 
     def _constant(self, node: NodeProto, index: int) -> None:
         try:
@@ -281,7 +291,7 @@ class _Walk:
             dtype = tensor.elem_type if tensor is not None else self.declared_dtype.get(name, 0)
             outputs[name] = (shape, dtype)
         if equivalent:
-            outputs = {real: (outputs[proxy][0], equivalent.dtype(outputs[proxy][1]))
+            outputs = {real: (outputs[proxy][0], equivalent.out_dtype or outputs[proxy][1])
                        for proxy, real in zip(target.output, node.output, strict=True) if real}
         return outputs
 

@@ -164,14 +164,14 @@ def test_fuse_resnet50_folds_batchnorm_and_relu_and_keeps_macs():
     assert fused.totals()["params"] == graph.totals()["params"]
 
 
-def test_batch_from_input_shapes_scales_conv_macs():
-    one = load_quietly(light("resnet50"))
-    four = load_quietly(light("resnet50"), input_shapes={"gpu_0/data_0": (4, 3, 224, 224)})
-    conv_macs = [sum(layer.macs for layer in g.layers() if layer.op is OpKind.CONV) for g in (one, four)]
-    assert conv_macs[1] == 4 * conv_macs[0]
-    assert four.inputs["n0"].shape == (4, 3, 224, 224)
-    # the export hard-codes Reshape to (1, 2048), so the classifier stays at batch 1, as onnx infers
-    assert four.totals()["macs"] == reference_counts(light("resnet50"), (4, 3, 224, 224))[0]
+def test_batch_4_on_an_export_that_hard_codes_batch_1_is_refused_at_the_reshape():
+    # the export reshapes to a constant (1, 2048): onnx's own inference keeps that shape, but a
+    # reshape of 4 x 2048 elements into 2048 is no real graph, so the node is named instead
+    with pytest.raises(WorkloadError) as info:
+        load_onnx(light("resnet50"), input_shapes={"gpu_0/data_0": (4, 3, 224, 224)})
+    assert str(info.value) == (
+        f"{light('resnet50')}: node 'n173' (Reshape): reshapes 'r172' of shape (4, 2048, 1, 1) (8192 elements) "
+        "to (1, 2048) (2048 elements); an export that hard-codes the batch size cannot run another one")
 
 
 def test_constant_of_shape_weights_load_lazily_once(monkeypatch):
@@ -264,6 +264,17 @@ def test_unknown_ops_import_as_data_movement_with_one_warning(tmp_path):
     for name in ("fancy1", "fancy2", "other"):
         layer = graph.layer(name)
         assert (layer.op, layer.macs, layer.output_elements) == (OpKind.DATA_MOVEMENT, 0, 100)
+
+
+def test_cli_prints_each_warning_as_one_line(tmp_path, capsys):
+    from qcosim.cli import main
+
+    path = models.custom_ops(tmp_path / "custom.onnx")
+    with pytest.raises(SystemExit) as done:
+        main(["workload", str(path)])
+    assert done.value.code == 0
+    assert capsys.readouterr().err == (f"warning: {path}: no cost model for com.example.Fancy, com.example.Other; "
+                                       "imported as zero-MAC data movement\n")
 
 
 def test_custom_op_without_declared_shape_is_refused_not_guessed(tmp_path):

@@ -93,11 +93,13 @@ def models(tmp_path_factory):
     q, out = quantization, {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the quantizer's advice to pre-process the model
-        for name, fmt, weight in (("qdq", "QDQ", "QInt8"), ("qop", "QOperator", "QInt8"), ("qdq4", "QDQ", "QInt4")):
+        for name, fmt, weight, act in (("qdq", "QDQ", "QInt8", "QUInt8"), ("qop", "QOperator", "QInt8", "QUInt8"),
+                                       ("qdq4", "QDQ", "QInt4", "QUInt8"), ("qdq_s8", "QDQ", "QInt8", "QInt8")):
             out[name] = root / f"{name}.onnx"
             q.quantize_static(cnn, out[name], _Calibration(rng), quant_format=getattr(q.QuantFormat, fmt),
-                              per_channel=True, activation_type=q.QuantType.QUInt8,
+                              per_channel=True, activation_type=getattr(q.QuantType, act),
                               weight_type=getattr(q.QuantType, weight))
+        out["float"] = cnn
         out["dynamic"] = root / "dynamic.onnx"
         q.quantize_dynamic(cnn, out["dynamic"], weight_type=q.QuantType.QInt8)
         out["mlp_dynamic"] = root / "mlp_dynamic.onnx"
@@ -209,3 +211,43 @@ def test_matmul_nbits_is_weight_only_4_bit_in_blocks_of_32(models, name, fmt, sy
             fmt, 4, Granularity.GROUP, 32, symmetric)
         assert layer.quant.weight_only and layer.quant.inputs.format.name == "fp32"
         assert layer.weight_elements == layer.c * layer.k
+
+
+# -- the front door: declared precision by default, an explicit policy wins, --batch -----------
+def test_workload_defaults_to_the_declared_precision_and_an_explicit_policy_wins(models):
+    from qcosim.api import summarize_workload
+
+    declared = summarize_workload(models["qdq4"])
+    assert declared.policy == "declared"
+    conv1 = next(row for row in declared.layers if row.name == "conv1")
+    assert conv1.quant.startswith("w4auint8")  # int4 weights, uint8 activations, as quantized
+    # 216 int4 weights (108 bytes), a symmetric fp32 scale per channel (32), 8 fp32 biases (32)
+    assert conv1.weight_bytes == 8 * 27 // 2 + 8 * 4 + 8 * 4
+    explicit = summarize_workload(models["qdq4"], "w8a8")
+    assert explicit.policy == "w8a8" and next(r for r in explicit.layers if r.name == "conv1").quant == "w8a8"
+    assert summarize_workload(models["float"]).policy == "fp32"
+
+
+def test_simulate_defaults_to_declared_for_a_quantized_model_and_w8a8_for_a_float_one(models):
+    from qcosim.api import simulate
+
+    assert simulate(models["qdq_s8"], "edge-npu").policy == "declared"
+    assert simulate(models["float"], "edge-npu").policy == "w8a8"
+    assert simulate(models["qdq_s8"], "edge-npu", "w4a8").policy == "w4a8"
+
+
+def test_batch_on_an_onnx_model_exported_for_batch_1(models):
+    from qcosim.api import parse_params, summarize_workload
+
+    four = summarize_workload(models["qop"], params=parse_params(None, 4))
+    expected = reference.reference_macs(models["qop"], {"x": (4, 3, 8, 8)})
+    assert four.totals.macs == sum(expected.values()) == 4 * CNN_MACS
+
+
+def test_cli_says_which_policy_it_used(models, capsys):
+    from qcosim.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["workload", str(models["qdq4"])])
+    assert done.value.code == 0
+    assert "qdq4 @ declared" in capsys.readouterr().out
