@@ -84,7 +84,7 @@ def simulate(
     """
     acc = hw if isinstance(hw, Accelerator) else load_hardware(hw)
     single = _load(model, params, input_shapes)
-    quant = _policy_for(single, quant, "w8a8")
+    quant = _policy_for(model, single, quant, "w8a8")
     graph = apply_quant(stream_copies(single, parse_stream(stream, len(single))), load_policy(quant))
     opts = options or SimOptions()
     if fidelity is not None:
@@ -102,11 +102,13 @@ def _load(model: str | Path, params: Mapping[str, Any] | None, input_shapes, *, 
     return load_workload(model, params=params, input_shapes=input_shapes, fused=fused)
 
 
-def _policy_for(graph, quant: str | Path | None, fallback: str) -> str | Path:
-    """The explicit policy, else ``declared`` when any layer declares its precision, else ``fallback``."""
+def _policy_for(model: str | Path, graph, quant: str | Path | None, fallback: str) -> str | Path:
+    """The explicit policy, else ``declared`` for an ONNX graph that declares its quantization
+    (Q/DQ, QLinear, integer or NBits operators: the importer annotated a layer), else ``fallback``."""
     if quant is not None:
         return quant
-    return DECLARED if any(layer.quant is not None for layer in graph.layers()) else fallback
+    declares = str(model).lower().endswith(".onnx") and any(layer.quant is not None for layer in graph.layers())
+    return DECLARED if declares else fallback
 
 
 def summarize_workload(
@@ -128,7 +130,7 @@ def summarize_workload(
     25557032
     """
     graph = _load(model, params, input_shapes, fused=fused)
-    quant = _policy_for(graph, quant, "fp32")
+    quant = _policy_for(model, graph, quant, "fp32")
     return summarize(apply_quant(graph, load_policy(quant)), policy=str(quant))
 
 

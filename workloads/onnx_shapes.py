@@ -42,6 +42,9 @@ MAX_EVALUATED_ELEMENTS = 2**27
 _FOLD_ELEMENTS = 2**16
 """Constants up to this size are evaluated during the walk: the shape arithmetic of exporters."""
 
+_DATA_ELEMENTS = 4096
+"""Constant operands up to this size are handed to onnx's shape rules (a Reshape's shape, a Resize's scales)."""
+
 Shape = tuple[int, ...]
 _DEFAULT_DOMAINS = ("", "ai.onnx")
 _SUBGRAPH_OPS = frozenset({"If", "Loop", "Scan"})
@@ -204,9 +207,9 @@ class _Walk:
             self._shape_of(node, inputs[0])
             return
         outputs = self._infer(node, index)
-        known = [self.value(v) for v in inputs]
         small = all(math.prod(shape) <= _FOLD_ELEMENTS for shape, _ in outputs.values() if shape is not None)
-        if constant and all(v is not None for v in known) and small:
+        known = [self.value(v) for v in inputs] if constant and small else []
+        if constant and small and all(v is not None for v in known):
             self._fold(node, index, dict(zip(inputs, known, strict=True)), outputs)
             return
         if node.op_type == "Reshape" and outputs.get(node.output[0], (None,))[0] is not None:
@@ -275,7 +278,9 @@ class _Walk:
         else:
             types = {v: onnx.helper.make_tensor_type_proto(self.dtypes[v], self.shapes[v])
                      for v in target.input if v}
-        data = {v: numpy_helper.from_array(a, v) for v in target.input if v and (a := self.value(v)) is not None}
+        data = {v: numpy_helper.from_array(a, v) for v in target.input  # shape operands: small constants
+                if v in self.constants and math.prod(self.shapes[v]) <= _DATA_ELEMENTS
+                and (a := self.value(v)) is not None}
         try:
             inferred = onnx.shape_inference.infer_node_outputs(schema, target, types, data, opset_imports=self.opsets)
         except Exception as exc:  # onnx raises InferenceError and several others here
@@ -356,52 +361,36 @@ def _topological(nodes: list[NodeProto], known: set[str], source: str) -> list[t
                 raise WorkloadError(f"node {node_label(node, index)} reads {v!r}, which no node produces and "
                                     "which is neither a graph input nor an initializer", source)
         needs.append({writer[v] for v in reads if v in writer})
-    order, done, pending = [], set(), list(range(len(nodes)))
-    while pending:
-        ready = [i for i in pending if needs[i] <= done]
-        if not ready:
-            cycle = _cycle(pending, needs, done)
-            names = " -> ".join(node_label(nodes[i], i) for i in cycle)
-            raise WorkloadError(f"the graph has a cycle: {names}", source)
-        done.update(ready)
-        ready_set = set(ready)
-        pending = [i for i in pending if i not in ready_set]
-        order.extend(ready)
-    order.sort(key=lambda i: i)  # file order when it is valid: stable names and layer order
-    return _respecting(order, needs, nodes)
+    return _depth_first(nodes, needs, source)
 
 
-def _respecting(order: list[int], needs: list[set[int]], nodes: list[NodeProto]) -> list[tuple[int, NodeProto]]:
-    """File order where it is already topological, else a depth-first order that fixes it."""
+def _depth_first(nodes: list[NodeProto], needs: list[set[int]], source: str) -> list[tuple[int, NodeProto]]:
+    """File order where it is already topological, else a depth-first order that fixes it; O(nodes + edges)."""
     placed: set[int] = set()
+    on_stack: set[int] = set()
     result: list[tuple[int, NodeProto]] = []
-
-    def place(i: int) -> None:
-        stack = [(i, iter(sorted(needs[i])))]
+    for start in range(len(nodes)):
+        if start in placed:
+            continue
+        stack = [(start, iter(sorted(needs[start])))]
+        on_stack.add(start)
         while stack:
             current, deps = stack[-1]
             dep = next((d for d in deps if d not in placed), None)
             if dep is None:
                 stack.pop()
-                if current not in placed:
-                    placed.add(current)
-                    result.append((current, nodes[current]))
+                on_stack.discard(current)
+                placed.add(current)
+                result.append((current, nodes[current]))
+            elif dep in on_stack:
+                path = [i for i, _ in stack]
+                cycle = [*path[path.index(dep):], dep]
+                names = " -> ".join(node_label(nodes[i], i) for i in cycle)
+                raise WorkloadError(f"the graph has a cycle: {names}", source)
             else:
                 stack.append((dep, iter(sorted(needs[dep]))))
-
-    for i in order:
-        place(i)
+                on_stack.add(dep)
     return result
-
-
-def _cycle(pending: list[int], needs: list[set[int]], done: set[int]) -> list[int]:
-    """One cycle among the nodes that never became ready, as a list of node indices."""
-    pending_set = set(pending)
-    current, seen = pending[0], []
-    while current not in seen:
-        seen.append(current)
-        current = min(d for d in needs[current] if d in pending_set and d not in done)
-    return [*seen[seen.index(current):], current]
 
 
 def _one_line(exc: BaseException) -> str:
