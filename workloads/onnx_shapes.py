@@ -192,8 +192,8 @@ class _Walk:
             if out not in produced:  # the branch hands back an outer value unchanged
                 inner.append(onnx.helper.make_node("Identity", [out], [target], f"{node.name or target}/{out}"))
         for t in branch.initializer:
-            array = numpy_helper.to_array(t)
-            self.set(t.name, array.shape, t.data_type, constant=True, value=array)
+            small = math.prod(t.dims) <= _FOLD_ELEMENTS and t.data_location != TensorProto.EXTERNAL
+            self.set(t.name, tuple(t.dims), t.data_type, constant=True, value=numpy_helper.to_array(t) if small else None)
         self.run(inner)
 
     def _visit(self, node: NodeProto, index: int) -> None:
@@ -230,6 +230,14 @@ class _Walk:
                              "an export that hard-codes the batch size cannot run another one")
 
     def _constant(self, node: NodeProto, index: int) -> None:
+        if len(node.attribute) == 1 and node.attribute[0].name == "value":  # the common form, read directly
+            tensor = node.attribute[0].t
+            shape = tuple(tensor.dims)
+            value = None
+            if math.prod(shape) <= _FOLD_ELEMENTS and tensor.data_location != TensorProto.EXTERNAL:
+                value = numpy_helper.to_array(tensor)
+            self.set(node.output[0], shape, tensor.data_type, constant=True, value=value)
+            return
         try:
             (array,) = run_node(node, {}, self.opsets)
         except Exception as exc:  # the reference runtime raises whatever the op raises
