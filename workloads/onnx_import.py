@@ -102,19 +102,23 @@ def batch_input_shapes(
 ) -> dict[str, tuple[int, ...]]:
     """Input shapes that run ``batch`` items through a model exported for one (``--batch``).
 
-    Every real input the caller did not shape gets ``batch`` as its leading
-    dimension, which must be declared 1 or symbolic; its other dimensions
-    stay as declared (symbolic ones still need ``input_shapes``).
+    Every real input gets ``batch`` as its leading dimension, which must be
+    declared 1 or symbolic (or given as 1 in ``input_shapes``); its other
+    dimensions stay as declared or given (symbolic ones still need ``input_shapes``).
 
     Raises
     ------
     WorkloadError
-        ``batch`` below 1, or an input whose declared leading dimension is a fixed size other than 1.
+        ``batch`` below 1, or an input whose leading dimension is a fixed size other than 1.
     """
     source = str(path)
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise WorkloadError(f"batch must be a positive integer (got {batch!r})", "--batch")
-    shapes = {k: tuple(v) for k, v in (input_shapes or {}).items()}
+    shapes = {k: tuple(int(d) for d in v) for k, v in (input_shapes or {}).items()}
+    for name, shape in shapes.items():
+        if shape and shape[0] not in (1, batch):
+            raise WorkloadError(f"--batch {batch} contradicts the shape {shape} given for input {name!r}", source)
+        shapes[name] = (batch, *shape[1:]) if shape else shape
     for vi in _real_inputs(_read_model(Path(path), source)):
         dims = list(vi.type.tensor_type.shape.dim) if vi.type.HasField("tensor_type") else []
         if vi.name in shapes or not dims:

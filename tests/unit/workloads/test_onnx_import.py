@@ -12,7 +12,7 @@ import onnx
 import pytest
 
 from workloads import Granularity, OpKind, RequantMode, WorkloadError, fuse
-from workloads.onnx_import import load_onnx
+from workloads.onnx_import import batch_input_shapes, load_onnx
 
 try:
     from . import onnx_models as models
@@ -264,6 +264,20 @@ def test_unknown_ops_import_as_data_movement_with_one_warning(tmp_path):
     for name in ("fancy1", "fancy2", "other"):
         layer = graph.layer(name)
         assert (layer.op, layer.macs, layer.output_elements) == (OpKind.DATA_MOVEMENT, 0, 100)
+
+
+def test_batch_input_shapes(tmp_path):
+    path = models.embedding(tmp_path / "model.onnx")  # input_ids: [batch, 128]
+    assert batch_input_shapes(path, 4) == {"input_ids": (4, 128)}
+    assert batch_input_shapes(path, 4, {"input_ids": (1, 64)}) == {"input_ids": (4, 64)}
+    with pytest.raises(WorkloadError) as info:
+        batch_input_shapes(path, 4, {"input_ids": (2, 64)})
+    assert str(info.value) == f"{path}: --batch 4 contradicts the shape (2, 64) given for input 'input_ids'"
+    fixed = models.gemm(tmp_path / "gemm.onnx")  # a: [6, 4]
+    with pytest.raises(WorkloadError) as info:
+        batch_input_shapes(fixed, 2)
+    assert str(info.value) == (f"{fixed}: input 'a' has a fixed batch of 6; --batch applies to inputs declared "
+                               "with batch 1 or a symbolic batch")
 
 
 def test_cli_prints_each_warning_as_one_line(tmp_path, capsys):

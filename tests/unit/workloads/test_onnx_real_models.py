@@ -61,3 +61,11 @@ def test_ppocr_det_upsampling_shapes_come_from_resize_scales():
     graph = load("det")
     sizes = {tuple(t.shape[2:]) for _, _, t in graph.edges()}
     assert {(80, 80), (40, 40), (20, 20), (10, 10), (160, 160), (320, 320)} <= sizes
+
+
+def test_ppocr_rec_batch_4_scales_every_mac_layer():
+    from qcosim.api import summarize_workload
+
+    four = summarize_workload(ppocr_path("rec"), params={"batch": 4}, input_shapes={"x": SHAPES["rec"]})
+    expected = reference.reference_macs(ppocr_path("rec"), {"x": (4, 3, 48, 320)})
+    assert four.totals.macs == sum(expected.values()) == 4 * 702_469_440
