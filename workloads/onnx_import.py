@@ -269,7 +269,8 @@ def _build(table: ValueTable, facts: GraphFacts, real_inputs: set[str]):
             continue
         name = _unique_name(node, index, names)
         names.add(name)
-        ctx = NodeContext(facts, node, name, facts.shapes[node.output[0]])
+        first = next(v for v in node.output if v)  # a GRU may leave its Y unnamed and keep Y_h
+        ctx = NodeContext(facts, node, name, facts.shapes[first])
         handler = handler_for(node)
         if handler is None:
             unknown.add(f"{node.domain}.{node.op_type}" if node.domain not in QUANT_DOMAINS[:2] else node.op_type)

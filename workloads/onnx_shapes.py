@@ -324,7 +324,8 @@ class _Walk:
         label = f"node {node_label(node, index)}"
         if node.op_type in _DATA_DEPENDENT:
             return f"{label}: the shape of {output!r} depends on the data at run time; qcosim cannot cost it"
-        runtime = [v for v in node.input[1:] if v and v not in self.constants]
+        operands = node.input if node.op_type == "ConstantOfShape" else node.input[1:]  # skip the data input
+        runtime = [v for v in operands if v and v not in self.constants]
         if runtime:
             return (f"{label}: the shape of {output!r} depends on the value of {runtime[0]!r}, which is computed "
                     "at run time; export the model with that input constant")

@@ -151,3 +151,13 @@ def test_if_with_a_run_time_condition_is_refused(tmp_path):
     assert refused(_if_model(tmp_path, False)) == (
         "node 'branch' (If): the condition 'cond' is computed at run time, so the branch taken is unknown; "
         "export the model with the branch fixed")
+
+
+def test_a_node_whose_first_output_is_unnamed_takes_its_first_named_one(tmp_path):
+    # GRU with Y omitted, only Y_h kept (as onnx's test_gru_defaults): no cost model, but a real shape
+    nodes = [helper.make_node("GRU", ["x", "w", "r"], ["", "h"], "gru", hidden_size=5)]
+    path = write(tmp_path, nodes, [("x", F, [2, 1, 3])], [("h", F, None)],
+                 [init("w", rand(1, 15, 3)), init("r", rand(1, 15, 5))])
+    with pytest.warns(UserWarning, match="no cost model for GRU"):
+        graph = load_onnx(path)
+    assert graph.layer("gru").output_elements == 1 * 1 * 5  # Y_h: directions x batch x hidden
