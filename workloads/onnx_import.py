@@ -231,8 +231,9 @@ def _unknown_input_message(name: str, dims, unknown: list[int]) -> str:
     placeholders = {axis: f"D{axis}" for axis in unknown}
     hint = ",".join(placeholders.get(axis, str(d.dim_value)) for axis, d in enumerate(dims))
     plural = "s" if len(unknown) > 1 else ""
+    batch = " (or --batch D0)" if unknown == [0] else ""
     return (f"input {name!r} has unknown dimension{plural} at ax{'es' if plural else 'is'} "
-            f"{', '.join(why(a) for a in unknown)}; pass --input-shape {name}={hint} "
+            f"{', '.join(why(a) for a in unknown)}; pass --input-shape {name}={hint}{batch} "
             f"with {', '.join(placeholders.values())} the size{plural} to simulate")
 
 

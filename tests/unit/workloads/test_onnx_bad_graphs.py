@@ -124,7 +124,7 @@ def test_matmul_of_mismatched_inner_dimensions(tmp_path):
 def test_input_dimension_0_or_minus_1_says_what_it_is(tmp_path, dim, meaning):
     path = write(tmp_path, [helper.make_node("Relu", ["x"], ["y"], "relu")], [("x", F, [dim, 4])], [("y", F, None)])
     assert refused(path) == (f"input 'x' has unknown dimension at axis 0 ({meaning}); pass --input-shape x=D0,4 "
-                             "with D0 the size to simulate")
+                             "(or --batch D0) with D0 the size to simulate")
 
 
 def _if_model(tmp_path, condition_is_constant: bool):

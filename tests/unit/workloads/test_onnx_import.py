@@ -304,7 +304,7 @@ def test_symbolic_input_needs_a_shape(tmp_path):
     with pytest.raises(WorkloadError) as info:
         load_onnx(path)
     assert str(info.value) == (f"{path}: input 'input_ids' has unknown dimension at axis 0 ('batch'); "
-                               "pass --input-shape input_ids=D0,128 with D0 the size to simulate")
+                               "pass --input-shape input_ids=D0,128 (or --batch D0) with D0 the size to simulate")
     graph = load_quietly(path, input_shapes={"input_ids": [2, 128]})
     proj, embed = graph.layer("proj"), graph.layer("embed")
     assert (proj.op, proj.n, proj.p, proj.c, proj.k, proj.macs) == (
