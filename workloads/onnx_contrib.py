@@ -5,7 +5,8 @@ operands travel as 8-bit integers with a scale and a zero point beside them.
 Its shape rule and its loop nest are the Add's, over the data operands only;
 the scales and zero points say the precision (`workloads.onnx_quant`).
 `contrib_equivalent` builds that standard node, which both the shape walk
-(`workloads.onnx_shapes`) and the cost handlers (`workloads.onnx_ops`) read.
+(`workloads.onnx_shapes`) and the cost handlers (`handler_for`, over
+`workloads.onnx_ops`) read.
 
 Operator signatures: onnxruntime's ContribOperators.md (QGemm, QLinearAdd,
 QLinearMul, QLinearConcat, QLinearAveragePool, QLinearGlobalAveragePool,
@@ -15,15 +16,23 @@ DynamicQuantizeMatMul, MatMulNBits, QuantizeLinear, DequantizeLinear).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import onnx
 from onnx import NodeProto, TensorProto
 
-__all__ = ["CONTRIB_DOMAIN", "Equivalent", "contrib_equivalent", "quantized_float_type"]
+from workloads.layers import OpKind
+from workloads.onnx_ops import OP_HANDLERS, Fields, Handler, NodeContext
+
+__all__ = ["CONTRIB_DOMAIN", "QUANT_DOMAINS", "Equivalent", "contrib_equivalent", "handler_for",
+           "quantized_float_type"]
 
 CONTRIB_DOMAIN = "com.microsoft"
+
+QUANT_DOMAINS = ("", "ai.onnx", CONTRIB_DOMAIN)
+"""Domains whose Q/DQ nodes are folded: the standard one and onnxruntime's (int4/int16 before opset 21)."""
 
 
 @dataclass(frozen=True)
@@ -112,3 +121,36 @@ def _matmul_nbits(node: NodeProto, dtypes: Mapping[str, int]) -> Equivalent:
     unpacked = f"{node.input[1]}#unpacked"
     proxy = onnx.helper.make_node("MatMul", [node.input[0], unpacked], list(node.output[:1]), node.name)
     return Equivalent(proxy, dtypes.get(node.input[0]), {unpacked: (k, n)})
+
+
+def matmul_nbits(ctx: NodeContext) -> Fields:
+    """onnxruntime's MatMulNBits: A[..., K] times a K x N weight packed in ``bits``-bit blocks.
+
+    The packed tensor is no K x N array, so the layer names no weight tensor;
+    its size is K x N elements at the declared bits (`workloads.onnx_quant`).
+    """
+    sa = ctx.shape(ctx.input(0))
+    k, n = int(ctx.attrs.get("K", 0)), int(ctx.attrs.get("N", 0))
+    if sa[-1] != k or n < 1:
+        raise ctx.error(f"attributes K={k}, N={n} do not fit input {ctx.input(0)!r} of shape {sa}")
+    return {"op": OpKind.GEMM, "n": math.prod(sa[:-2]), "p": sa[-2] if len(sa) > 1 else 1, "c": k, "k": n,
+            "aux_params": ctx.const_elements(5)}
+
+
+def _as_equivalent(ctx: NodeContext) -> Fields:
+    """A contrib op costed as the standard op it quantizes (`workloads.onnx_contrib`)."""
+    equivalent = contrib_equivalent(ctx.node, ctx.facts.dtypes)
+    inner = NodeContext(ctx.facts, equivalent.node, ctx.name, ctx.out_shape)  # type: ignore[union-attr]
+    return OP_HANDLERS[equivalent.node.op_type](inner)  # type: ignore[union-attr]
+
+
+def handler_for(node: NodeProto) -> Handler | None:
+    """The cost handler of ``node``, None for an operator without a cost model."""
+    if node.domain in ("", "ai.onnx"):
+        return OP_HANDLERS.get(node.op_type)
+    if node.domain == CONTRIB_DOMAIN:
+        if node.op_type == "MatMulNBits":
+            return matmul_nbits
+        if contrib_equivalent(node, {}) is not None:
+            return _as_equivalent
+    return None

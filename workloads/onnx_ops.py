@@ -35,17 +35,12 @@ from onnx import NodeProto
 
 from workloads.errors import WorkloadError
 from workloads.layers import OpKind, effective_padding
-from workloads.onnx_contrib import CONTRIB_DOMAIN, contrib_equivalent
 from workloads.vector_ops import OPS_PER_OUTPUT, elementwise_ops, window_ops
 
-__all__ = ["FOLDED_OPS", "OP_HANDLERS", "QUANT_DOMAINS", "GraphFacts", "NodeContext", "handler_for",
-           "node_attributes"]
+__all__ = ["FOLDED_OPS", "OP_HANDLERS", "GraphFacts", "NodeContext", "node_attributes"]
 
 FOLDED_OPS = frozenset({"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"})
 """Quantization boundaries: folded into the neighbouring layers' `QuantSpec`, never costed."""
-
-QUANT_DOMAINS = ("", "ai.onnx", CONTRIB_DOMAIN)
-"""Domains whose Q/DQ nodes are folded: the standard one and onnxruntime's (int4/int16 before opset 21)."""
 
 Fields = dict[str, Any]
 Shape = tuple[int, ...]
@@ -251,20 +246,6 @@ def gemm(ctx: NodeContext) -> Fields:
     return {**fields, "aux_params": ctx.const_elements(2)}
 
 
-def matmul_nbits(ctx: NodeContext) -> Fields:
-    """onnxruntime's MatMulNBits: A[..., K] times a K x N weight packed in ``bits``-bit blocks.
-
-    The packed tensor is no K x N array, so the layer names no weight tensor;
-    its size is K x N elements at the declared bits (`workloads.onnx_quant`).
-    """
-    sa = ctx.shape(ctx.input(0))
-    k, n = int(ctx.attrs.get("K", 0)), int(ctx.attrs.get("N", 0))
-    if sa[-1] != k or n < 1:
-        raise ctx.error(f"attributes K={k}, N={n} do not fit input {ctx.input(0)!r} of shape {sa}")
-    return {"op": OpKind.GEMM, "n": math.prod(sa[:-2]), "p": sa[-2] if len(sa) > 1 else 1, "c": k, "k": n,
-            "aux_params": ctx.const_elements(5)}
-
-
 def matmul(a_idx: int = 0, b_idx: int = 1) -> Handler:
     """MatMul, MatMulInteger, QLinearMatMul with numpy broadcasting of the batch dims."""
 
@@ -399,21 +380,3 @@ OP_HANDLERS: dict[str, Handler] = {
 }
 """ONNX op_type (default domain) -> handler returning `Layer` fields."""
 
-
-def _as_equivalent(ctx: NodeContext) -> Fields:
-    """A contrib op costed as the standard op it quantizes (`workloads.onnx_contrib`)."""
-    equivalent = contrib_equivalent(ctx.node, ctx.facts.dtypes)
-    inner = NodeContext(ctx.facts, equivalent.node, ctx.name, ctx.out_shape)  # type: ignore[union-attr]
-    return OP_HANDLERS[equivalent.node.op_type](inner)  # type: ignore[union-attr]
-
-
-def handler_for(node: NodeProto) -> Handler | None:
-    """The cost handler of ``node``, None for an operator without a cost model."""
-    if node.domain in ("", "ai.onnx"):
-        return OP_HANDLERS.get(node.op_type)
-    if node.domain == CONTRIB_DOMAIN:
-        if node.op_type == "MatMulNBits":
-            return matmul_nbits
-        if contrib_equivalent(node, {}) is not None:
-            return _as_equivalent
-    return None

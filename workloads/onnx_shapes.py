@@ -194,6 +194,8 @@ class _Walk:
         for t in branch.initializer:
             small = math.prod(t.dims) <= _FOLD_ELEMENTS and t.data_location != TensorProto.EXTERNAL
             self.set(t.name, tuple(t.dims), t.data_type, constant=True, value=numpy_helper.to_array(t) if small else None)
+        for sub in inner:
+            self._read |= {v for v in sub.input if v} | _subgraph_reads(sub)
         self.run(inner)
 
     def _visit(self, node: NodeProto, index: int) -> None:
