@@ -5,7 +5,8 @@ LeakyRelu, Concat, GlobalAveragePool, Gemm, Softmax) and a two-layer MLP are
 built with ``onnx.helper`` and quantized by ``onnxruntime.quantization`` in
 every format it emits: static QDQ (int8 and int4 weights), static QOperator
 (QLinearConv, QGemm, the com.microsoft QLinear* ops), dynamic (ConvInteger,
-MatMulInteger; fused by onnxruntime's optimizer into DynamicQuantizeMatMul),
+MatMulInteger; fused by onnxruntime's optimizer into DynamicQuantizeMatMul and
+MatMulIntegerToFloat),
 and MatMulNBits (4-bit weights in blocks of 32, with and without zero points).
 MACs are checked node by node against onnxruntime executing each model
 (`onnx_reference`); the precisions are the ones passed to the quantizer.
@@ -71,6 +72,24 @@ def float_cnn(path, rng):
     return _save(path, nodes, [1, 3, 8, 8], [1, 10], inits)
 
 
+def float_two_heads(path, rng):
+    """Two projections of one input (as Q and K are): one DynamicQuantizeLinear feeds both."""
+    nodes = [helper.make_node("MatMul", ["x", "wa"], ["a"], "left"),
+             helper.make_node("MatMul", ["x", "wb"], ["b"], "right"), helper.make_node("Add", ["a", "b"], ["y"], "sum")]
+    return _save(path, nodes, [1, 4, 64], [1, 4, 32], [_weight(rng, "wa", 64, 32), _weight(rng, "wb", 64, 32)])
+
+
+def _optimized(source, target):
+    """The graph onnxruntime's extended optimizations make of ``source`` (fused contrib ops)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(target)
+    ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+    return target
+
+
 def float_mlp(path, rng):
     nodes = [helper.make_node("MatMul", ["x", "wm"], ["h"], "proj"), helper.make_node("Relu", ["h"], ["r"], "relu"),
              helper.make_node("MatMul", ["r", "wo"], ["y"], "out")]
@@ -111,13 +130,10 @@ def models(tmp_path_factory):
             quantizer.process()
             out[name] = root / f"{name}.onnx"
             quantizer.model.save_model_to_file(str(out[name]))
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    options.optimized_model_filepath = str(root / "mlp_fused.onnx")
-    ort.InferenceSession(str(out["mlp_dynamic"]), options, providers=["CPUExecutionProvider"])
-    out["mlp_fused"] = root / "mlp_fused.onnx"
+        two = root / "two_dynamic.onnx"
+        q.quantize_dynamic(float_two_heads(root / "two.onnx", rng), two, weight_type=q.QuantType.QInt8)
+    out["mlp_fused"] = _optimized(out["mlp_dynamic"], root / "mlp_fused.onnx")  # DynamicQuantizeMatMul
+    out["two_fused"] = _optimized(two, root / "two_fused.onnx")  # MatMulIntegerToFloat
     return out
 
 
@@ -135,7 +151,7 @@ def ops(path) -> set[tuple[str, str]]:
 @pytest.mark.parametrize(("name", "shapes", "macs"), [
     ("qdq", CNN_INPUT, CNN_MACS), ("qop", CNN_INPUT, CNN_MACS), ("qdq4", CNN_INPUT, CNN_MACS),
     ("dynamic", CNN_INPUT, CNN_MACS), ("mlp_dynamic", MLP_INPUT, MLP_MACS), ("nbits", MLP_INPUT, MLP_MACS),
-    ("nbits_sym", MLP_INPUT, MLP_MACS), ("mlp_fused", MLP_INPUT, MLP_MACS),
+    ("nbits_sym", MLP_INPUT, MLP_MACS), ("mlp_fused", MLP_INPUT, MLP_MACS), ("two_fused", MLP_INPUT, 2 * 4 * 64 * 32),
 ])
 def test_macs_match_onnxruntime_node_by_node(models, name, shapes, macs):
     graph = load(models[name])
@@ -189,7 +205,7 @@ def test_qoperator_qgemm_and_qlinear_ops_are_costed(models):
 
 
 def test_dynamic_quantization_is_uint8_asymmetric_at_run_time(models):
-    for name in ("dynamic", "mlp_dynamic", "mlp_fused"):
+    for name in ("dynamic", "mlp_dynamic", "mlp_fused", "two_fused"):
         graph = load(models[name])
         for layer in graph.layers():
             if layer.is_mac:
@@ -197,6 +213,7 @@ def test_dynamic_quantization_is_uint8_asymmetric_at_run_time(models):
                 assert spec.inputs.describe() == "uint8/asym/dyn", (name, layer.name)
                 assert spec.weights.format.name == "int8" and spec.outputs.format.name == "fp32"
     assert ("com.microsoft", "DynamicQuantizeMatMul") in ops(models["mlp_fused"])
+    assert ("com.microsoft", "MatMulIntegerToFloat") in ops(models["two_fused"])
 
 
 @pytest.mark.parametrize(("name", "fmt", "symmetric"), [("nbits", "uint4", False), ("nbits_sym", "int4", True)])
