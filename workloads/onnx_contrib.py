@@ -57,7 +57,7 @@ _RULES: dict[str, _Rule] = {
     "QLinearGlobalAveragePool": _Rule("GlobalAveragePool", (0,), 0, drop=("channels_last",)),
     "QLinearAveragePool": _Rule("AveragePool", (0,), 0, drop=("channels_last",)),
     "QLinearConcat": _Rule("Concat", None, 2),
-    "QGemm": _Rule("Gemm", (0, 3, 6), 8, drop=("alpha",)),
+    "QGemm": _Rule("Gemm", (0, 3, 6), 8),
     "MatMulIntegerToFloat": _Rule("MatMul", (0, 1), 2),
     "DynamicQuantizeMatMul": _Rule("MatMul", (0, 1), 0),
     "QuantizeLinear": _Rule("Identity", (0,), 2, drop=("axis", "block_size", "saturate")),
