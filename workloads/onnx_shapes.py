@@ -185,6 +185,7 @@ class _Walk:
         for sub in branch.node:
             copy = NodeProto()
             copy.CopyFrom(sub)
+            copy.input[:] = [rename.get(v, v) for v in sub.input]  # a branch output read inside the branch
             copy.output[:] = [rename.get(v, v) for v in sub.output]
             inner.append(copy)
         produced = {v for sub in branch.node for v in sub.output}
@@ -369,8 +370,8 @@ def _topological(nodes: list[NodeProto], known: set[str], source: str) -> list[t
         reads = {v for v in node.input if v} | _subgraph_reads(node)
         for v in reads:
             if v not in writer and v not in known:
-                raise WorkloadError(f"node {node_label(node, index)} reads {v!r}, which no node produces and "
-                                    "which is neither a graph input nor an initializer", source)
+                raise WorkloadError(f"node {node_label(node, index)} reads {v!r}, which no node writes and "
+                                    "which is no graph input or initializer", source)
         needs.append({writer[v] for v in reads if v in writer})
     return _depth_first(nodes, needs, source)
 
