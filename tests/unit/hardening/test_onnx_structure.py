@@ -126,13 +126,7 @@ _ALLOCATING = {"constant-of-shape-1e11", "reshape-1e15"}
 """Cases that may try to allocate what no machine has: run in a child process with 2 GiB of address space."""
 
 
-_TO_FIX = pytest.mark.xfail(strict=False, reason="importer territory (issue 13, ONNX helper): shape and attribute "
-                                                  "checks of onnx_ops/onnx_import must refuse this with one line")
-_REFUSED_ALREADY = {"input-dim-0", "input-dim-minus-1"}
-
-
-@pytest.mark.parametrize("label", [pytest.param(label, marks=() if label in _REFUSED_ALREADY else _TO_FIX)
-                                   for label in sorted(_IMPORTER_CASES)])
+@pytest.mark.parametrize("label", sorted(_IMPORTER_CASES))
 def test_importer_refuses_inconsistent_graphs_with_one_line(tmp_path, label):
     nodes, inits, inputs = _IMPORTER_CASES[label]
     save(tmp_path / "m.onnx", nodes, inputs, [("y", F, None)], inits)
