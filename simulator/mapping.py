@@ -313,7 +313,7 @@ class Candidates:
         return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
 
 
-_CANDIDATES = BoundedCache(max_bytes=1 << 30)
+_CANDIDATES = BoundedCache(max_bytes=2 << 30)  # about 6 array shapes of ResNet-50 (15 MB a layer shape)
 _MAPPINGS = BoundedCache(max_entries=8192)
 
 

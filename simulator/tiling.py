@@ -485,7 +485,7 @@ def tile_candidates(extent: int, unit: int = 1, limit: int = 24) -> np.ndarray:
         sizes.add(value)
         sizes.update(m for m in (unit * value,) if m < extent)
         value *= 2
-    return np.array(sorted(sizes), dtype=np.int64)
+    return np.array(sorted(sizes), dtype=np.int64)  # int64: products of tile sizes and widths stay exact
 
 
 @dataclass(frozen=True)
@@ -588,7 +588,7 @@ def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, in
         chosen = np.flatnonzero(np.logical_and.reduce([refetched[i] for i in held]))
         variants.append(chosen)
         masks.append(np.full(len(chosen), mask, dtype=np.int8))
-    index, resident = np.concatenate(variants), np.concatenate(masks)
+    index, resident = np.concatenate(variants).astype(np.int32), np.concatenate(masks)
     for i in range(3):
         held = (resident >> i & 1).astype(bool)
         need[i] = np.where(held, whole[i], need[i][index])
