@@ -375,7 +375,7 @@ class DaskExecutor(_PoolExecutor):
 
 
 def make_executor(kind: Literal["serial", "local", "dask"], *, workers: int | None = None,
-                  scheduler: str | None = None) -> Executor:
+                  scheduler: str | None = None, task: Task = evaluate_batch) -> Executor:
     """The executor ``qcosim sweep --executor KIND`` asks for.
 
     Parameters
@@ -386,6 +386,8 @@ def make_executor(kind: Literal["serial", "local", "dask"], *, workers: int | No
         Local processes, or the workers of a Dask LocalCluster (default: one per core).
     scheduler : str, optional
         Address of an existing Dask scheduler (``dask`` only).
+    task : callable, optional
+        What a worker runs on one batch (default `evaluate_batch`; co-design: `analysis.codesign_eval`).
 
     Raises
     ------
@@ -397,7 +399,7 @@ def make_executor(kind: Literal["serial", "local", "dask"], *, workers: int | No
     if scheduler is not None and kind != "dask":
         raise AnalysisError(f"a scheduler address is for the dask executor, not {kind!r}", "--scheduler")
     if kind == "serial":
-        return SerialExecutor()
+        return SerialExecutor(task=task)
     if kind == "local":
-        return ProcessExecutor(workers)
-    return DaskExecutor(scheduler, workers)
+        return ProcessExecutor(workers, task=task)
+    return DaskExecutor(scheduler, workers, task=task)

@@ -15,14 +15,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from analysis.errors import AnalysisError
-from analysis.executors import batches, make_executor
+from analysis.evaluate import evaluate_batch
+from analysis.executors import Task, batches, make_executor
 from analysis.fronts import Front, GroupRanking, SweepRow, parse_objectives, rankings, sweep_front
 from analysis.points import METRICS, SweepPoint
 from analysis.store import ResultsStore
 from analysis.sweep import expand, load_sweep
 from vocabulary.model import FrozenModel
 
-__all__ = ["STORE_NAME", "SweepSummary", "run_sweep", "check_executor", "read_rows", "pareto", "rank_stored"]
+__all__ = ["STORE_NAME", "SweepSummary", "run_sweep", "check_executor", "pending_points", "evaluate_points",
+           "read_rows", "pareto", "rank_stored"]
 
 STORE_NAME = "results.sqlite"
 """File name of the results store inside a sweep's output directory."""
@@ -82,6 +84,8 @@ def run_sweep(spec_path: str | Path, out_dir: str | Path, *, executor: str = "lo
     check_executor(executor, workers, scheduler)
     spec_path = Path(spec_path)
     spec = load_sweep(spec_path)
+    if spec.search is not None:
+        raise AnalysisError("has a search section: run it with qcosim codesign", str(spec_path))
     expansion = expand(spec, base_dir=spec_path.parent)
     rejected = len(expansion.rejected) * len(spec.workloads) * len(spec.policies)
     if not expansion.points:
@@ -96,8 +100,8 @@ def run_sweep(spec_path: str | Path, out_dir: str | Path, *, executor: str = "lo
     columns = list(dict.fromkeys(path for point in expansion.points for path in point.values))
     store = ResultsStore.open(out / STORE_NAME, spec_digest=spec_digest(spec), columns=columns, resume=resume)
     try:
-        cached, todo = _pending(store, expansion.points, resume)
-        _evaluate(store, todo, cached, len(expansion.points), executor, workers, scheduler, progress)
+        cached, todo = pending_points(store, expansion.points, resume)
+        evaluate_points(store, todo, cached, len(expansion.points), executor, workers, scheduler, progress)
         failed = store.count().get("failed", 0)
     finally:
         store.close()
@@ -116,7 +120,7 @@ def check_executor(executor: str, workers: int | None, scheduler: str | None) ->
         raise AnalysisError(f"a scheduler address is for the dask executor, not {executor!r}", "--scheduler")
 
 
-def _pending(store: ResultsStore, points: list[SweepPoint], resume: bool) -> tuple[int, list[SweepPoint]]:
+def pending_points(store: ResultsStore, points: list[SweepPoint], resume: bool) -> tuple[int, list[SweepPoint]]:
     """(points already stored, points to compute); refuses a store whose points this spec no longer makes."""
     done = store.done_keys()
     keys = {point.key for point in points}
@@ -132,14 +136,16 @@ def _pending(store: ResultsStore, points: list[SweepPoint], resume: bool) -> tup
     return cached, todo
 
 
-def _evaluate(store: ResultsStore, todo: list[SweepPoint], stored: int, total: int, executor: str,
-              workers: int | None, scheduler: str | None, progress: Progress | None) -> None:
+def evaluate_points(store: ResultsStore, todo: list[SweepPoint], stored: int, total: int, executor: str,
+                    workers: int | None, scheduler: str | None, progress: Progress | None,
+                    task: Task = evaluate_batch) -> None:
+    """Evaluate ``todo`` on the executor, storing every batch as it comes back (``stored`` of ``total`` so far)."""
     by_key = {point.key: point for point in todo}
     if progress:
         progress(stored, total)
     if not todo:
         return
-    with make_executor(executor, workers=workers, scheduler=scheduler) as pool:
+    with make_executor(executor, workers=workers, scheduler=scheduler, task=task) as pool:
         for results in pool.map_batches(batches(todo, workers=getattr(pool, "workers", 1))):
             store.write([by_key[r.key] for r in results], results)
             stored += len(results)

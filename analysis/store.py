@@ -303,10 +303,14 @@ class ResultsStore:
                 self._conn.execute(_LAYERS_TABLE)
                 self._conn.executemany(f"INSERT OR REPLACE INTO layers VALUES ({', '.join('?' * (2 + len(LAYER_FIELDS)))})",
                                        layers)
+            self._write_more(results)
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
+
+    def _write_more(self, results: Sequence[PointResult]) -> None:
+        """Rows of a subclass's own tables, inside the batch's transaction (the co-design plans)."""
 
     def _row(self, by_key: dict[str, SweepPoint], result: PointResult) -> tuple:
         point = by_key.get(result.key)

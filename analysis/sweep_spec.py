@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from analysis.codesign_spec import SearchSection
 from analysis.points import SweepPoint
 from analysis.sweep_limits import parse_constraint
 from analysis.sweep_paths import parse_path
@@ -136,8 +137,9 @@ class SweepSpec(FrozenModel):
     """Sweep name (for reports and the results store)."""
     workloads: list[WorkloadEntry] = Field(min_length=1)
     """Networks, outermost loop of the points."""
-    policies: list[str] = Field(min_length=1)
-    """Quantization policies: shorthands (``w4a8``) or policy files relative to the spec file."""
+    policies: list[str] = Field(default_factory=list)
+    """Quantization policies: shorthands (``w4a8``) or policy files relative to the spec file (none with
+    ``search``)."""
     hardware: HardwareSweep
     """Base accelerator and the fields that vary."""
     sampling: Sampling = Sampling()
@@ -146,12 +148,18 @@ class SweepSpec(FrozenModel):
     """Limits checked before simulation: ``area_mm2 <= 10``, ``sram_bytes <= 1MiB``, ``peak_power_mw <= 500``."""
     options: dict[str, Any] = Field(default_factory=dict)
     """`simulator.SimOptions` fields for every point (``fidelity``, ``objective`` …)."""
+    search: SearchSection | None = None
+    """Co-design (``qcosim codesign``): per-layer precisions searched on every accelerator, instead of policies."""
 
     _base_dir: Path | None = PrivateAttr(default=None)
     _source: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check(self) -> SweepSpec:
+        if self.search is None and not self.policies:
+            raise field_error("policies", "must list at least one policy (or a search section chooses them)")
+        if self.search is not None and self.policies:
+            raise field_error("policies", "a search section chooses the precisions: leave policies out")
         for index, text in enumerate(self.constraints):
             try:
                 parse_constraint(text)

@@ -130,7 +130,8 @@ def simulate(
 def demo(
     report: Annotated[Path, typer.Option(help="Directory of the comparison report it ends with.")] = Path("out/demo-report"),
 ) -> None:
-    """The main job on a built-in default: ResNet-50 at w8a8 and w4a8, ending with a comparison report."""
+    """The main job on a built-in default: ResNet-50 at w8a8 and w4a8, ending with a comparison report; then a
+    co-design question (out/demo-codesign)."""
     from qcosim import api
     from qcosim.cli_report import write_and_tell
 
@@ -139,6 +140,9 @@ def demo(
         out.print(line)
     write_and_tell([api.simulate(api.DEMO_MODEL, api.DEMO_HARDWARE, policy) for policy in api.DEMO_POLICIES], report,
                    stdout=True)
+    from qcosim.cli_codesign import demo_question
+
+    demo_question(out, Path("out") / "demo-codesign")
 
 
 def _mount_hardware() -> None:
@@ -151,6 +155,7 @@ _mount_hardware()
 
 
 def _mount_precision() -> None:
+    from qcosim.cli_codesign import mount as mount_codesign
     from qcosim.cli_report import mount as mount_report
     from qcosim.cli_search import mount as mount_search
     from qcosim.cli_sweep import mount as mount_sweep
@@ -158,6 +163,7 @@ def _mount_precision() -> None:
     mount_search(app)
     mount_sweep(app)
     mount_report(app)
+    mount_codesign(app)
 
 
 _mount_precision()
