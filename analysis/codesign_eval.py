@@ -163,7 +163,8 @@ def _plan(table: Sequence[LayerOptions], kind: str, label: str, assignment: dict
     """
     totals = dict.fromkeys(PLAN_FIGURES, 0.0)
     for row in table:
-        option = next(o for o in row.options if o.quant == assignment[row.layer])
+        quant = assignment[row.layer]
+        option = row.options[0] if len(row.options) == 1 else next(o for o in row.options if o.quant == quant)
         for name in PLAN_FIGURES[:-1]:
             totals[name] += option.costs[name]
         totals["sensitivity"] += option.sensitivity
@@ -201,6 +202,8 @@ def point_plans(table: Sequence[LayerOptions], search_section: SearchSection,
     result = search(swapped, budgets)
     plans = [] if result.best is None else [_plan(table, "searched", "best", result.best.assignment, layers, budgets)]
     for plan in result.pareto:
+        if plan.totals[ACCURACY] > budgets[0].limit * (1 + 1e-6):  # far past the accuracy budget: not kept
+            continue
         row = _plan(table, "searched", "front", plan.assignment, layers, budgets)
         if row.meets and (not plans or row.quants != plans[0].quants):
             plans.append(row)

@@ -80,13 +80,15 @@ def _layer_costs(graph: LayerGraph, acc: Accelerator, candidate: str, layers: Se
                  options: SimOptions) -> dict[str, dict[str, float] | None]:
     """Cost metrics of ``layers`` when the whole graph runs at ``candidate`` (None: cannot run it)."""
     quantized = apply_quant(graph, candidate)
-    residency = plan_residency(quantized, hardware_view(acc), options.keep_activations_on_chip)
+    view = hardware_view(acc)
+    residency = plan_residency(quantized, view, options.keep_activations_on_chip)
     rows = {row.name: row for row in summarize(quantized).layers}
     costs: dict[str, dict[str, float] | None] = {}
     for name in layers:
         layer = quantized.layer(name)
         try:
-            cost = layer_cost(layer, acc, None, LayerContext(residency=residency[name], objective=options.objective))
+            cost = layer_cost(layer, acc, None, LayerContext(residency=residency[name], objective=options.objective),
+                              view=view)
         except MappingError:
             costs[name] = None
             continue

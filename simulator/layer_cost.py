@@ -96,7 +96,7 @@ def chip_peak(choices: tuple[LayerCounts, ...]) -> float:
 
 
 def layer_cost(layer: Layer, acc: Accelerator, quant: QuantSpec | str | None = None,
-               context: LayerContext = LayerContext()) -> LayerCost:
+               context: LayerContext = LayerContext(), *, view: HardwareView | None = None) -> LayerCost:
     """The cost of one layer on ``acc`` at ``quant`` (default: the layer's own annotation).
 
     Parameters
@@ -109,6 +109,8 @@ def layer_cost(layer: Layer, acc: Accelerator, quant: QuantSpec | str | None = N
         Formats to cost the layer at: a spec or a shorthand such as ``"w4a8"``.
     context : LayerContext
         Residency, mapper objective and engine.
+    view : HardwareView, optional
+        ``hardware_view(acc)``, when the caller costs many layers on ``acc`` (it is read once).
 
     Returns
     -------
@@ -130,7 +132,7 @@ def layer_cost(layer: Layer, acc: Accelerator, quant: QuantSpec | str | None = N
     >>> w8.breakdown.array_cycles > w4.breakdown.array_cycles, w8.cycles == w8.breakdown.total_cycles
     (True, True)
     """
-    view = hardware_view(acc)
+    view = view or hardware_view(acc)
     if quant is not None:
         spec = parse_spec(quant)[0] if isinstance(quant, str) else quant
         layer = layer.with_quant(spec)
