@@ -33,9 +33,8 @@ from analysis.runner import (
     Progress,
     SweepSummary,
     check_executor,
-    evaluate_points,
-    pending_points,
     read_rows,
+    run_points,
     spec_digest,
 )
 from analysis.sweep import SweepSpec, expand, load_sweep
@@ -127,22 +126,12 @@ def run_codesign(spec_path: str | Path, out_dir: str | Path, *, executor: str = 
                             str(spec_path))
     for point in {p.workload: p for p in points}.values():
         load_sensitivity(point)  # a bad proxy source is one line here, not a failed point per accelerator
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AnalysisError(f"cannot make the output directory: {exc.strerror}", str(out)) from None
-    columns = list(dict.fromkeys(path for point in points for path in point.values))
-    store = CodesignStore.open(out / STORE_NAME, spec_digest=spec_digest(spec), columns=columns, resume=resume)
-    try:
-        cached, todo = pending_points(store, points, resume)
-        evaluate_points(store, todo, cached, len(points), executor, workers, scheduler, progress,
-                        task=codesign_batch)
-        failed = store.count().get("failed", 0)
-    finally:
-        store.close()
-    return SweepSummary(name=spec.name, store=str(out / STORE_NAME), points=len(points), rejected=rejected,
-                        cached=cached, computed=len(todo), failed=failed, seconds=time.perf_counter() - start)
+    cached, computed, failed = run_points(points, spec, out_dir, executor=executor, workers=workers,
+                                          scheduler=scheduler, progress=progress, resume=resume,
+                                          task=codesign_batch, store_type=CodesignStore)
+    return SweepSummary(name=spec.name, store=str(Path(out_dir) / STORE_NAME), points=len(points),
+                        rejected=rejected, cached=cached, computed=computed, failed=failed,
+                        seconds=time.perf_counter() - start)
 
 
 def _simulate(point: dict, quants: dict[str, str], search: SearchSection, label: str, kind: str) -> PlanFigures:

@@ -23,8 +23,8 @@ from analysis.store import ResultsStore
 from analysis.sweep import expand, load_sweep
 from vocabulary.model import FrozenModel
 
-__all__ = ["STORE_NAME", "SweepSummary", "run_sweep", "check_executor", "pending_points", "evaluate_points",
-           "read_rows", "pareto", "rank_stored"]
+__all__ = ["STORE_NAME", "SweepSummary", "run_sweep", "run_points", "check_executor", "read_rows", "pareto",
+           "rank_stored"]
 
 STORE_NAME = "results.sqlite"
 """File name of the results store inside a sweep's output directory."""
@@ -92,22 +92,36 @@ def run_sweep(spec_path: str | Path, out_dir: str | Path, *, executor: str = "lo
         raise AnalysisError(f"every point breaks a constraint ({rejected} rejected), so there is nothing to "
                             f"simulate: {expansion.rejected[0].reason if expansion.rejected else 'no points'}",
                             str(spec_path))
+    cached, computed, failed = run_points(expansion.points, spec, out_dir, executor=executor, workers=workers,
+                                          scheduler=scheduler, progress=progress, resume=resume)
+    return SweepSummary(name=spec.name, store=str(Path(out_dir) / STORE_NAME), points=len(expansion.points),
+                        rejected=rejected, cached=cached, computed=computed, failed=failed,
+                        seconds=time.perf_counter() - start)
+
+
+def run_points(points: list[SweepPoint], spec, out_dir: str | Path, *, executor: str, workers: int | None,
+               scheduler: str | None, progress: Progress | None, resume: bool, task: Task = evaluate_batch,
+               store_type: type[ResultsStore] = ResultsStore) -> tuple[int, int, int]:
+    """Evaluate the ``points`` of ``spec`` not yet in ``out_dir``'s store; (stored before, computed, failed).
+
+    ``task`` is what a worker runs on a batch and ``store_type`` the store its
+    results go to (a co-design's: `analysis.codesign`); the rules on stale and
+    unfinished stores are the sweep's.
+    """
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise AnalysisError(f"cannot make the output directory: {exc.strerror}", str(out)) from None
-    columns = list(dict.fromkeys(path for point in expansion.points for path in point.values))
-    store = ResultsStore.open(out / STORE_NAME, spec_digest=spec_digest(spec), columns=columns, resume=resume)
+    columns = list(dict.fromkeys(path for point in points for path in point.values))
+    store = store_type.open(out / STORE_NAME, spec_digest=spec_digest(spec), columns=columns, resume=resume)
     try:
-        cached, todo = pending_points(store, expansion.points, resume)
-        evaluate_points(store, todo, cached, len(expansion.points), executor, workers, scheduler, progress)
+        cached, todo = _pending(store, points, resume)
+        _evaluate(store, todo, cached, len(points), executor, workers, scheduler, progress, task)
         failed = store.count().get("failed", 0)
     finally:
         store.close()
-    return SweepSummary(name=spec.name, store=str(out / STORE_NAME), points=len(expansion.points),
-                        rejected=rejected, cached=cached, computed=len(todo), failed=failed,
-                        seconds=time.perf_counter() - start)
+    return cached, len(todo), failed
 
 
 def check_executor(executor: str, workers: int | None, scheduler: str | None) -> None:
@@ -120,7 +134,7 @@ def check_executor(executor: str, workers: int | None, scheduler: str | None) ->
         raise AnalysisError(f"a scheduler address is for the dask executor, not {executor!r}", "--scheduler")
 
 
-def pending_points(store: ResultsStore, points: list[SweepPoint], resume: bool) -> tuple[int, list[SweepPoint]]:
+def _pending(store: ResultsStore, points: list[SweepPoint], resume: bool) -> tuple[int, list[SweepPoint]]:
     """(points already stored, points to compute); refuses a store whose points this spec no longer makes."""
     done = store.done_keys()
     keys = {point.key for point in points}
@@ -136,10 +150,8 @@ def pending_points(store: ResultsStore, points: list[SweepPoint], resume: bool) 
     return cached, todo
 
 
-def evaluate_points(store: ResultsStore, todo: list[SweepPoint], stored: int, total: int, executor: str,
-                    workers: int | None, scheduler: str | None, progress: Progress | None,
-                    task: Task = evaluate_batch) -> None:
-    """Evaluate ``todo`` on the executor, storing every batch as it comes back (``stored`` of ``total`` so far)."""
+def _evaluate(store: ResultsStore, todo: list[SweepPoint], stored: int, total: int, executor: str,
+              workers: int | None, scheduler: str | None, progress: Progress | None, task: Task) -> None:
     by_key = {point.key: point for point in todo}
     if progress:
         progress(stored, total)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from qcosim.cli_sweep import DaskLocalOpt, ExecutorOpt, SchedulerOpt, WorkersOpt, run_with_progress
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -68,20 +69,9 @@ def front_table(front, limit: int = 12) -> Table:
 def _run(spec: Path, out: Path, **run_options):
     """Run (or resume, or read back) a co-design and write its JSON, CSV and report into ``out``."""
     from analysis.codesign import codesign_report, run_codesign, write_outputs
-    from qcosim.cli_sweep import _progress
 
-    bar, update = _progress()
-    try:
-        if bar is not None:
-            bar.start()
-        summary = run_codesign(spec, out, progress=update, **run_options)
-    except KeyboardInterrupt:
-        print(f"interrupted: the finished accelerators are kept in {out}; rerun with --resume to continue",
-              file=sys.stderr)
-        raise typer.Exit(130) from None
-    finally:
-        if bar is not None:
-            bar.stop()
+    summary = run_with_progress(lambda update: run_codesign(spec, out, progress=update, **run_options), out,
+                                "accelerators")
     report = codesign_report(spec, out)
     return summary, report, write_outputs(report, out)
 
@@ -89,10 +79,10 @@ def _run(spec: Path, out: Path, **run_options):
 def codesign(
     spec: Annotated[Path, typer.Argument(help="Co-design spec: a sweep spec with a search section (YAML).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (store, codesign.json, front.csv).")],
-    executor: Annotated[str, typer.Option(help="local (processes), serial, or dask.")] = "local",
-    workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: all cores).")] = None,
-    scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")] = None,
-    dask_local: Annotated[Optional[int], typer.Option("--dask-local", help="Start a Dask LocalCluster of N workers.")] = None,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    dask_local: DaskLocalOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted co-design in OUT.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:

@@ -36,13 +36,35 @@ def _progress():
     return bar, update
 
 
+def run_with_progress(run, out: Path, what: str):
+    """``run(progress)`` with a progress bar on a terminal; Ctrl-C says where the finished ``what`` are kept."""
+    bar, update = _progress()
+    try:
+        if bar is not None:
+            bar.start()
+        return run(update)
+    except KeyboardInterrupt:
+        print(f"interrupted: the finished {what} are kept in {out}; rerun with --resume to continue",
+              file=sys.stderr)
+        raise typer.Exit(130) from None
+    finally:
+        if bar is not None:
+            bar.stop()
+
+
+ExecutorOpt = Annotated[str, typer.Option(help="local (processes), serial, or dask.")]
+WorkersOpt = Annotated[Optional[int], typer.Option(help="Local worker processes (default: all cores).")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")]
+DaskLocalOpt = Annotated[Optional[int], typer.Option("--dask-local", help="Start a Dask LocalCluster of N workers.")]
+
+
 def sweep(
     spec: Annotated[Path, typer.Argument(help="Sweep spec (YAML): workloads x policies x hardware variations.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (the results store goes here).")],
-    executor: Annotated[str, typer.Option(help="local (processes), serial, or dask.")] = "local",
-    workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: all cores).")] = None,
-    scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")] = None,
-    dask_local: Annotated[Optional[int], typer.Option("--dask-local", help="Start a Dask LocalCluster of N workers.")] = None,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    dask_local: DaskLocalOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted sweep in OUT (finished points are kept).")] = False,
     report: Annotated[Optional[Path], typer.Option(help="Also write a report (HTML, Markdown, CSV) into this directory.")] = None,
 ) -> None:
@@ -51,19 +73,9 @@ def sweep(
 
     if dask_local is not None:
         executor, workers = "dask", dask_local
-    bar, update = _progress()
-    try:
-        if bar is not None:
-            bar.start()
-        summary = run_sweep(spec, out, executor=executor, workers=workers, scheduler=scheduler,
-                            progress=update, resume=resume)
-    except KeyboardInterrupt:
-        print(f"interrupted: the finished points are kept in {out}; rerun with --resume to continue",
-              file=sys.stderr)
-        raise typer.Exit(130) from None
-    finally:
-        if bar is not None:
-            bar.stop()
+    summary = run_with_progress(lambda update: run_sweep(spec, out, executor=executor, workers=workers,
+                                                         scheduler=scheduler, progress=update, resume=resume),
+                                out, "points")
     print(f"{summary.name}: {summary.points} points ({summary.computed} computed at "
           f"{summary.points_per_s:.1f} points/s, {summary.cached} from the store, {summary.failed} failed, "
           f"{summary.rejected} rejected by constraints) in {summary.store}")
