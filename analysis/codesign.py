@@ -21,6 +21,8 @@ import json
 import time
 from pathlib import Path
 
+from pydantic import Field
+
 from analysis.codesign_eval import CodesignPoint, codesign_batch, load_sensitivity
 from analysis.codesign_front import Baseline, CodesignFront, DesignPoint, codesign_front
 from analysis.codesign_spec import SearchSection
@@ -77,6 +79,8 @@ class CodesignReport(FrozenModel):
     """One per network."""
     answers: list[Answer]
     """One per network whose front is not empty."""
+    failures: list[str] = Field(default_factory=list)
+    """The distinct reasons accelerators failed (cannot run a candidate, no plan within the budgets)."""
 
 
 def codesign_points(spec: SweepSpec, base_dir: Path) -> tuple[list[CodesignPoint], int]:
@@ -156,6 +160,7 @@ def codesign_report(spec_path: str | Path, out_dir: str | Path) -> CodesignRepor
     spec = load_sweep(spec_path)
     with CodesignStore.open(Path(out_dir) / STORE_NAME, spec_digest=spec_digest(spec), create=False) as store:
         plans, details = store.plans(), store.points_json()
+        failures = list(dict.fromkeys(row["error"] for row in store.iter_rows() if row["status"] == "failed"))
     rows = read_rows(Path(out_dir) / STORE_NAME)
     fronts, answers, proxy = [], [], ""
     for workload in dict.fromkeys(row.workload for row in rows):
@@ -172,7 +177,7 @@ def codesign_report(spec_path: str | Path, out_dir: str | Path) -> CodesignRepor
         if front.points:
             answers.append(_answer(front, details, plans, search, layers))
     return CodesignReport(name=spec.name, search=spec.search, proxy=proxy, constraints=spec.constraints,
-                          fronts=fronts, answers=answers)
+                          fronts=fronts, answers=answers, failures=failures)
 
 
 def _answer(front: CodesignFront, details: dict, plans: dict, search: SearchSection, layers: list[str]) -> Answer:

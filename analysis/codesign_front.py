@@ -30,7 +30,7 @@ from pydantic import Field
 from analysis.codesign_eval import PlanRow
 from analysis.codesign_spec import OBJECTIVE_METRICS, SearchSection, sqnr_db
 from analysis.fronts import SweepRow
-from analysis.pareto import knee_index, pareto_ranks
+from analysis.pareto import knee_index
 from vocabulary.model import FrozenModel
 
 __all__ = ["Baseline", "DesignPoint", "CodesignFront", "codesign_front"]
@@ -107,23 +107,55 @@ class _Space:
         self.plans = {key: plans.get(key, []) for key in self.rows}
         self.primary = primary
         self.area = {key: row.metrics["area_mm2"] for key, row in self.rows.items()}
-
-    def uniform(self, key: str) -> dict[str, PlanRow]:
-        return {p.label: p for p in self.plans[key] if p.kind == "uniform" and p.meets}
+        self.uniform = {key: {p.label: p for p in self.plans[key] if p.kind == "uniform" and p.meets}
+                        for key in self.rows}
+        self._best_up_to: dict[str, tuple[np.ndarray, list[tuple[str, PlanRow]]]] = {}
 
     def baseline(self, key: str, plan: PlanRow, value: float) -> Baseline:
         return Baseline(precision=plan.label, key=key, hardware=self.rows[key].values,
                         figures=_figures(plan, self.area[key]), gain=getattr(plan, self.primary) / value)
 
+    def best_up_to(self, precision: str, area_mm2: float) -> tuple[str, PlanRow]:
+        """The accelerator of area <= ``area_mm2`` running ``precision`` best (one sorted pass per precision)."""
+        if precision not in self._best_up_to:
+            runs = sorted((self.area[k], getattr(u[precision], self.primary), k) for k, u in self.uniform.items()
+                          if precision in u)
+            best, prefix = None, []
+            for _, value, k in runs:  # the best so far, by increasing area (ties: the smaller area first)
+                if best is None or value < getattr(self.uniform[best][precision], self.primary):
+                    best = k
+                prefix.append((best, self.uniform[best][precision]))
+            self._best_up_to[precision] = (np.array([a for a, _, _ in runs]), prefix)
+        areas, prefix = self._best_up_to[precision]
+        return prefix[int(np.searchsorted(areas, area_mm2 * (1 + _AREA_RTOL), side="right")) - 1]
+
     def baselines(self, key: str, value: float) -> tuple[Baseline | None, Baseline | None]:
-        here = self.uniform(key)
+        here = self.uniform[key]
         if not here:
             return None, None
         best = min(here.values(), key=lambda p: getattr(p, self.primary))
-        limit = self.area[key] * (1 + _AREA_RTOL)
-        others = [(k, self.uniform(k).get(best.label)) for k in self.rows if self.area[k] <= limit]
-        k, other = min(((k, p) for k, p in others if p is not None), key=lambda kp: getattr(kp[1], self.primary))
-        return self.baseline(key, best, value), self.baseline(k, other, value)
+        other_key, other = self.best_up_to(best.label, self.area[key])
+        return self.baseline(key, best, value), self.baseline(other_key, other, value)
+
+
+def _front_mask(values: np.ndarray) -> np.ndarray:
+    """Mask of the non-dominated rows (all objectives minimized).
+
+    `analysis.pareto.pareto_ranks` ranks every point; a co-design has 10^4 to
+    10^5 pairs and needs the front only: rows in lexicographic order, each
+    compared with the front found so far (no later row can dominate an earlier one).
+    """
+    order = np.lexsort(values.T[::-1])
+    front, size = np.empty_like(values), 0
+    keep = np.zeros(len(values), bool)
+    for index in order:
+        row, found = values[index], front[:size]
+        if size and np.any(np.all(found <= row, axis=1) & np.any(found < row, axis=1)):
+            continue
+        keep[index] = True
+        front[size] = row
+        size += 1
+    return keep
 
 
 def codesign_front(workload: str, rows: Sequence[SweepRow], plans: Mapping[str, list[PlanRow]],
@@ -150,7 +182,7 @@ def codesign_front(workload: str, rows: Sequence[SweepRow], plans: Mapping[str, 
     metrics = [OBJECTIVE_METRICS[o] for o in search_section.objectives]
     values = np.array([[space.area[key] if m == "area_mm2" else getattr(plan, m) for m in metrics]
                        for key, plan in pairs], dtype=float).reshape(len(pairs), len(metrics))
-    on_front = [pairs[i] for i in np.flatnonzero(pareto_ranks(values) == 0)] if pairs else []
+    on_front = [pairs[i] for i in np.flatnonzero(_front_mask(values))]
     on_front.sort(key=lambda kp: (getattr(kp[1], space.primary), kp[1].sensitivity, space.area[kp[0]], kp[0]))
     points = []
     for key, plan in on_front:

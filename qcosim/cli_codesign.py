@@ -104,10 +104,12 @@ def codesign(
         console.print(front_table(front))
     for answer in report.answers:
         console.print(answer.sentence)
+    if not report.answers:
+        console.print(f"no accelerator has a plan within the budgets: {'; '.join(report.failures[:3])}")
     console.print(f"written: {', '.join(str(path) for path in [Path(summary.store), *written])}")
 
 
-def demo_question(console: Console, out: Path) -> None:
+def demo_question(console: Console, out: Path, executor: str = "local") -> None:
     """The demo's co-design question, answered end to end: the spec goes into ``out``, the answer to the console."""
     from analysis.runner import STORE_NAME
 
@@ -117,7 +119,7 @@ def demo_question(console: Console, out: Path) -> None:
     spec = out / "codesign.yaml"
     spec.write_text(DEMO_SPEC)
     console.print(f"\nCo-design: {DEMO_QUESTION}")
-    summary, report, written = _run(spec, out, executor="local")
+    summary, report, written = _run(spec, out, executor=executor)
     for answer in report.answers:
         console.print(f"  {answer.sentence}")
         if answer.uniform_simulated is not None:

@@ -133,3 +133,38 @@ def test_a_sweep_spec_without_a_search_section_is_refused_in_one_line(tmp_path, 
     assert capsys.readouterr().err == (f"error: {spec}: has no search section: a sweep of fixed policies runs with "
                                        "qcosim sweep\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_demo_question_is_answered_afresh_with_its_report(tmp_path):
+    from rich.console import Console
+
+    from qcosim.cli_codesign import DEMO_QUESTION, demo_question
+
+    for _ in range(2):  # a second demo asks again instead of refusing the first one's store
+        console = Console(record=True, width=300)
+        demo_question(console, tmp_path / "demo", executor="serial")
+        text = " ".join(console.export_text().split())
+    assert f"Co-design: {DEMO_QUESTION}" in text
+    assert "resnet18 (accuracy sqnr>=15dB): fastest on engines[0].rows=" in text
+    assert "Simulated end to end:" in text
+    report = json.loads((tmp_path / "demo" / "codesign.json").read_text())
+    (answer,) = report["answers"]
+    assert answer["sentence"] in text
+    assert answer["point"]["figures"]["area_mm2"] <= 3 and answer["point"]["sqnr_db"] >= 15
+    # Every plan of the answer's accelerator is one the search could pick, so no uniform one is faster.
+    assert answer["point"]["uniform_on_hardware"]["gain"] >= 1 and answer["point"]["hardware_for_uniform"]["gain"] >= 1
+    assert (tmp_path / "demo" / "front.csv").is_file()
+
+
+def test_budgets_no_plan_meets_are_stored_as_failures_with_their_reason(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.replace("[8, 16, 32, 64]", "[32]").replace("[16, 32, 64, 128]", "[32]")
+                    .replace("[16KiB, 32KiB, 64KiB, 128KiB]", "[64KiB]").replace("sqnr>=15dB", "sqnr>=60dB"))
+    with pytest.raises(SystemExit) as info:
+        main(["codesign", str(spec), "-o", str(tmp_path / "out"), "--executor", "serial"])
+    assert info.value.code == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    # The heuristic proxy of w8a8 is 2 x 2^-16 per weight layer: 21 layers sum to 6.4e-4, SQNR 31.9 dB < 60 dB.
+    assert ("no accelerator has a plan within the budgets: no plan meets the budgets: budget accuracy: sqnr>=60dB "
+            "cannot be met: even the cheapest candidate of every layer") in printed
+    assert "totals accuracy = 0.000640869" in printed

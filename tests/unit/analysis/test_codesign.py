@@ -254,3 +254,16 @@ def test_the_example_asks_the_demo_question():
     root = Path(__file__).parents[3]
     example = yaml.safe_load((root / "examples" / "codesign-bitfusion.yaml").read_text())
     assert example == yaml.safe_load(DEMO_SPEC)
+
+
+def test_front_mask_equals_the_rank_zero_of_pareto_ranks():
+    import numpy as np
+
+    from analysis.codesign_front import _front_mask
+    from analysis.pareto import pareto_ranks
+
+    rng = np.random.default_rng(0)
+    for shape in [(200, 2), (300, 3), (500, 4)]:
+        values = rng.integers(0, 12, size=shape).astype(float)  # few levels: many ties and repeats
+        assert (_front_mask(values) == (pareto_ranks(values) == 0)).all()
+    assert _front_mask(np.empty((0, 3))).tolist() == []
