@@ -80,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in cases.items():
         if args.only and name != args.only:
             continue
-        runs = [run_once(text, args.executor, args.workers) for _ in range(args.repeat)]
+        runs = []
+        for _ in range(args.repeat):
+            runs.append(run_once(text, args.executor, args.workers))
+            print(f"  {name} run {len(runs)}: {runs[-1][1]:.1f} s ({runs[-1][0]:.1f} s searching)", flush=True)
         search_s, total_s = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
         points, front = runs[0][2], runs[0][3]
         line = (f"{name:8} {args.executor} {args.workers} workers: {points} accelerators, median {total_s:.1f} s "
