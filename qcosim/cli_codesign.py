@@ -109,8 +109,12 @@ def codesign(
     console.print(f"written: {', '.join(str(path) for path in [Path(summary.store), *written])}")
 
 
-def demo_question(console: Console, out: Path, executor: str = "local") -> None:
-    """The demo's co-design question, answered end to end: the spec goes into ``out``, the answer to the console."""
+def demo_question(console: Console, out: Path, executor: str = "serial") -> None:
+    """The demo's co-design question, answered end to end: the spec goes into ``out``, the answer to the console.
+
+    Serial by default: on 18 accelerators, starting worker processes costs more
+    than they save (``benchmarks/bench_codesign.py`` measures both).
+    """
     from analysis.runner import STORE_NAME
 
     out.mkdir(parents=True, exist_ok=True)

@@ -142,7 +142,7 @@ def test_the_demo_question_is_answered_afresh_with_its_report(tmp_path):
 
     for _ in range(2):  # a second demo asks again instead of refusing the first one's store
         console = Console(record=True, width=300)
-        demo_question(console, tmp_path / "demo", executor="serial")
+        demo_question(console, tmp_path / "demo")
         text = " ".join(console.export_text().split())
     assert f"Co-design: {DEMO_QUESTION}" in text
     assert "resnet18 (accuracy sqnr>=15dB): fastest on engines[0].rows=" in text
