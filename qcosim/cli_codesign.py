@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-__all__ = ["mount", "front_table", "demo_question", "DEMO_SPEC"]
+__all__ = ["mount", "front_table", "codesign_document", "demo_question", "DEMO_SPEC"]
 
 DEMO_SPEC = """\
 schema_version: "1"
@@ -66,19 +66,64 @@ def front_table(front, limit: int = 12) -> Table:
     return table
 
 
+def codesign_document(report, *, plans_shown: int = 20):
+    """A co-design as a `reports.document.Report`: the question and answer, then per network its front.
+
+    The front is a sortable table (accelerator parameters, figures, formats,
+    both gains) and a heat map of the per-layer formats of its first ``plans_shown`` points.
+    """
+    from reports.design_figures import bitwidth_heatmap
+    from reports.document import Column, Report, Section, Table
+
+    search = report.search
+    question = (f"Candidates {', '.join(search.candidates)} per weight layer; budgets "
+                f"{', '.join(f'{k} {v}' for k, v in search.budgets.items()) or 'none'}; hardware constraints "
+                f"{', '.join(report.constraints) or 'none'}; objectives {', '.join(search.objectives)}. "
+                f"Accuracy proxy: {report.proxy}.")
+    answers = [a.sentence for a in report.answers] or [f"No answer: {'; '.join(report.failures[:3])}"]
+    sections = [Section("Question and answer", paragraphs=(question, *answers), bullets=tuple(
+        f"Simulated end to end: {a.simulated.latency_ms:.4g} ms and {a.simulated.energy_uj:.4g} uJ co-designed; "
+        f"{a.uniform_simulated.latency_ms:.4g} ms at {a.uniform_simulated.label} on the same accelerator"
+        for a in report.answers if a.uniform_simulated is not None))]
+    for index, front in enumerate(report.fronts):
+        paths = list(dict.fromkeys(path for p in front.points for path in p.hardware))
+        columns = (*(Column(path, path, "text") for path in paths), Column("latency_ms", "latency (ms)"),
+                   Column("energy_uj", "energy (uJ)"), Column("area_mm2", "area (mm2)"),
+                   Column("sqnr_db", "SQNR (dB)"), Column("formats", "weight layers per format", "text"),
+                   Column("uniform", "best uniform here", "text"), Column("gain_uniform", "gain vs it"),
+                   Column("gain_hardware", "gain vs its best accelerator"))
+        rows = tuple((*(str(p.hardware.get(path, "")) for path in paths), p.figures["latency_ms"],
+                      p.figures["energy_uj"], p.figures["area_mm2"], p.sqnr_db,
+                      " ".join(f"{q} x{n}" for q, n in p.formats.items()),
+                      p.uniform_on_hardware.precision if p.uniform_on_hardware else None,
+                      p.uniform_on_hardware.gain if p.uniform_on_hardware else None,
+                      p.hardware_for_uniform.gain if p.hardware_for_uniform else None) for p in front.points)
+        table = Table(f"codesign_front_{index + 1}", f"{front.workload}: the front over hardware and precision",
+                      columns, rows, caption=f"{len(front.points)} non-dominated of {front.considered} (accelerator, "
+                      f"plan) pairs on {front.accelerators} accelerators; first = best {front.primary}.", sortable=True)
+        shown = [(f"#{i + 1} {p.figures[front.primary]:.4g}", p.assignment)
+                 for i, p in enumerate(front.points[:plans_shown])]
+        layers = list(front.points[0].assignment) if front.points else []
+        figures = (bitwidth_heatmap(shown, layers, search.candidates),) if shown else ()
+        sections.append(Section(f"{front.workload}: co-design front", tables=(table,), figures=figures))
+    return Report(f"qcosim co-design: {report.name}", answers[0], tuple(sections))
+
+
 def _run(spec: Path, out: Path, **run_options):
-    """Run (or resume, or read back) a co-design and write its JSON, CSV and report into ``out``."""
+    """Run (or resume, or read back) a co-design and write its JSON, CSV and HTML report into ``out``."""
     from analysis.codesign import codesign_report, run_codesign, write_outputs
+    from reports import write_files
 
     summary = run_with_progress(lambda update: run_codesign(spec, out, progress=update, **run_options), out,
                                 "accelerators")
     report = codesign_report(spec, out)
-    return summary, report, write_outputs(report, out)
+    html = write_files(codesign_document(report), out / "report").html
+    return summary, report, [*write_outputs(report, out), html]
 
 
 def codesign(
     spec: Annotated[Path, typer.Argument(help="Co-design spec: a sweep spec with a search section (YAML).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (store, codesign.json, front.csv).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (store, codesign.json, front.csv, report/).")],
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,10 @@ def test_the_cli_answers_and_writes_its_report(tmp_path, capsys):
         assert sqnr_db(point["figures"]["sensitivity"]) >= 15 and point["sqnr_db"] >= 15
         assert len(point["assignment"]) == 21 and sum(point["formats"].values()) == 21
         assert point["assignment"]["conv1"] == point["assignment"]["fc"] == "w8a8"  # pinned
+    html = (tmp_path / "out" / "report" / "report.html").read_text()
+    assert escape(answer["sentence"]) in html and "data:image/svg+xml" in html  # the answer, the formats heat map
+    table = (tmp_path / "out" / "report" / "tables" / "codesign_front_1.csv").read_text().splitlines()
+    assert len(table) == 1 + len(front["points"])
     csv_lines = (tmp_path / "out" / "front.csv").read_text().splitlines()
     assert len(csv_lines) == 1 + len(front["points"])
     assert csv_lines[0].startswith("workload,key,engines[0].rows,engines[0].cols,memory[0].size_bytes,latency_ms")
