@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name} run {len(runs)}: {runs[-1][1]:.1f} s ({runs[-1][0]:.1f} s searching)", flush=True)
         search_s, total_s = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
         points, front = runs[0][2], runs[0][3]
-        line = (f"{name:8} {args.executor} {args.workers} workers: {points} accelerators, median {total_s:.1f} s "
+        where = "serial" if args.executor == "serial" else f"{args.executor} {args.workers} workers"
+        line = (f"{name:8} {where}: {points} accelerators, median {total_s:.1f} s "
                 f"with the report ({search_s:.1f} s searching, {points / search_s:.1f} accelerators/s) over "
                 f"{args.repeat} runs; front of {front} points")
         if name == "resnet50" and points < 1000:
