@@ -31,7 +31,7 @@ def _tour_commands() -> list[list[str]]:
 def test_readme_opens_with_the_two_commands():
     first = _blocks("sh")[0]
     assert first.splitlines()[:2] == [
-        "make demo    # sets up .venv and simulates ResNet-50 at w8a8 vs w4a8 on Bit Fusion",
+        "make demo    # sets up .venv, compares ResNet-50 at w8a8 vs w4a8 on Bit Fusion, answers a co-design question",
         "make test    # sets up .venv with the dev extras and runs the whole test suite",
     ]
 
