@@ -33,7 +33,7 @@ def energy_components(energy) -> dict[str, float]:
     parts = {"MAC": energy.mac_pj}
     parts.update({f"{level} (on-chip)": pj for level, pj in energy.memory_pj.items()})
     parts.update({"DRAM": energy.dram_pj, "vector unit": energy.vector_pj, "quantization": energy.quant_pj,
-                  "leakage": energy.leakage_pj})
+                  "clock, control, network": energy.overhead_pj, "leakage": energy.leakage_pj})
     return parts
 
 
@@ -209,7 +209,8 @@ def comparison_figure(results: Sequence[SimResult]) -> Figure:
     energy = [r.totals.energy for r in results]
     parts = {"MAC": [e.mac_pj for e in energy], "on-chip memory": [sum(e.memory_pj.values()) for e in energy],
              "DRAM": [e.dram_pj for e in energy], "vector unit": [e.vector_pj for e in energy],
-             "quantization": [e.quant_pj for e in energy], "leakage": [e.leakage_pj for e in energy]}
+             "quantization": [e.quant_pj for e in energy], "clock, control, network": [e.overhead_pj for e in energy],
+             "leakage": [e.leakage_pj for e in energy]}
     _stacked_runs(bottom, y, {k: [v * 1e-6 for v in values] for k, values in parts.items()}, "energy per inference (µJ)")
     for ax in (top, bottom):
         ax.set_yticks(y)

@@ -110,10 +110,11 @@ def _what_ran(result: SimResult, acc: Accelerator | None, workload: WorkloadSumm
                     f"qcosim {provenance.qcosim_version}; hardware digest {provenance.hardware_digest}, workload "
                     f"digest {provenance.workload_digest} (equal digests: comparable results)."]
     assumptions = (
-        "Assumptions: cycles per layer from the engine's throughput at the layer's formats and SCALE-Sim's closed "
-        "form for its dataflow, plus stalls where DRAM or a buffer port outlasts compute; bytes at each tensor's "
+        "Assumptions: cycles per layer from the engine's throughput at the layer's formats and SCALE-Sim v3's fold "
+        "windows for its dataflow, plus stalls where DRAM or a buffer port outlasts compute; bytes at each tensor's "
         "real bit-width (scales and zero points included); energy = counted actions x the accelerator's energy "
-        "table (Horowitz 45 nm scaled to its node)."
+        "table (Horowitz 45 nm scaled to its node), plus the chip's declared clock, control and network overhead "
+        "per occupied PE and cycle."
         + (" Discrete-event fidelity: tiles as events on shared engines and DRAM channels." if result.fidelity == "des"
            else " Analytical fidelity: layers run one after another as scheduled."))
     return Section(f"What was simulated: {run_label(result)}", paragraphs=(assumptions,), bullets=tuple(bullets),
@@ -134,7 +135,7 @@ def _layer_table(result: SimResult, prefix: str) -> Table:
                Column("energy_uj", "energy (µJ)"), Column("mac_uj", "MAC µJ"),
                *(Column(f"{level}_uj", f"{level} µJ") for level in memories),
                Column("dram_uj", "DRAM µJ"), Column("vector_uj", "vector µJ"), Column("quant_uj", "quantization µJ"),
-               Column("leakage_uj", "leakage µJ"),
+               Column("overhead_uj", "overhead µJ"), Column("leakage_uj", "leakage µJ"),
                *(Column(kind.removesuffix("_pj") + "_uj", kind.removesuffix("_pj").replace("_", " ") + " µJ")
                  for kind in kinds)]
     rows = []
@@ -145,7 +146,8 @@ def _layer_table(result: SimResult, prefix: str) -> Table:
                      layer.macs, layer.cycles, *(getattr(layer.breakdown, cause) for cause in CAUSES),
                      layer.utilization, *(traffic.get(level, 0.0) for level in levels), e.total_pj * 1e-6,
                      e.mac_pj * 1e-6, *(e.memory_pj.get(level, 0.0) * 1e-6 for level in memories),
-                     e.dram_pj * 1e-6, e.vector_pj * 1e-6, e.quant_pj * 1e-6, e.leakage_pj * 1e-6,
+                     e.dram_pj * 1e-6, e.vector_pj * 1e-6, e.quant_pj * 1e-6, e.overhead_pj * 1e-6,
+                     e.leakage_pj * 1e-6,
                      *(getattr(layer.quant_overhead, kind) * 1e-6 for kind in kinds)))
     return Table(f"{prefix}layers", "Per layer", tuple(columns), tuple(rows), sortable=True, caption=(
         "Click a heading to sort. Cycles add up by cause; bytes are both directions at each level; "

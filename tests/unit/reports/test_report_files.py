@@ -146,3 +146,22 @@ def test_search_without_a_plan_says_why_and_keeps_the_pareto_set():
     assert first.code == ("qcosim search --table costs.csv --budget latency=0.1x",)  # the name the search keeps
     assert [t.name for t in built.tables()] == ["search_pareto"]
     assert len(built.tables()[0].rows) == len(report.result.pareto) > 0
+
+
+def test_energy_parts_add_up_to_the_total_on_a_chip_with_overhead():
+    # Eyeriss declares a clock/control/network overhead per occupied PE and cycle (JSSC 2017, calibrated in
+    # hwmodels/presets/eyeriss.yaml): the report's energy parts and per-layer columns must include it.
+    from qcosim import simulate
+    from reports.figures import energy_components
+    from reports.simulation import _layer_table
+
+    result = simulate("resnet18", "eyeriss", "w8a8")
+    energy = result.totals.energy
+    assert energy.overhead_pj > 0
+    assert sum(energy_components(energy).values()) == pytest.approx(energy.total_pj, rel=1e-12)
+    table = _layer_table(result, "")
+    names = [column.key for column in table.columns]
+    first = dict(zip(names, table.rows[0], strict=True))
+    parts = [key for key in names if key.endswith("_uj") and key != "energy_uj" and not key.startswith(
+        ("requant", "dequant", "zero_point", "dynamic_range", "codebook", "padding"))]
+    assert sum(first[key] for key in parts) == pytest.approx(first["energy_uj"], rel=1e-9)
