@@ -3,7 +3,8 @@
 Hierarchy::
 
     ValueError
-     └── AnalysisError      an analysis cannot run on the inputs it was given (a graph
+     └── LocatedError       vocabulary.errors: a message and where it comes from
+      └── AnalysisError     an analysis cannot run on the inputs it was given (a graph
                             without weights, a bad calibration or trace file, an unknown
                             layer or candidate, an impossible budget)
           ├── BudgetError   a --budget text cannot be read or names no cost column
@@ -22,10 +23,12 @@ It pickles, so it crosses process boundaries in parallel sweeps.
 
 from __future__ import annotations
 
+from vocabulary.errors import LocatedError
+
 __all__ = ["AnalysisError", "BudgetError", "CostTableError", "SearchError", "SweepError"]
 
 
-class AnalysisError(ValueError):
+class AnalysisError(LocatedError):
     """An analysis could not run on its inputs.
 
     Parameters
@@ -40,17 +43,6 @@ class AnalysisError(ValueError):
     >>> str(AnalysisError("column 'trace': 'abc' is not a number", "traces.csv:3"))
     "traces.csv:3: column 'trace': 'abc' is not a number"
     """
-
-    def __init__(self, message: str, source: str | None = None) -> None:
-        super().__init__(message, source)
-        self.message = message
-        self.source = source
-
-    def __reduce__(self):
-        return (type(self), (self.message, self.source))
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.message}" if self.source else self.message
 
 
 class BudgetError(AnalysisError):

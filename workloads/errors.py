@@ -3,8 +3,9 @@
 Hierarchy::
 
     ValueError
-     └── WorkloadError          a network, layer list or ONNX file is unusable
-          └── QuantSpecError    a quantization format, spec or policy is invalid
+     └── LocatedError           vocabulary.errors: a message and where it comes from
+          └── WorkloadError     a network, layer list or ONNX file is unusable
+               └── QuantSpecError  a quantization format, spec or policy is invalid
 
 Every error carries the place it comes from (``source``: a file, a zoo name, a
 node or a field path) and builds its one-line message in ``__str__`` so that
@@ -14,10 +15,12 @@ parallel sweeps.
 
 from __future__ import annotations
 
+from vocabulary.errors import LocatedError
+
 __all__ = ["WorkloadError", "QuantSpecError"]
 
 
-class WorkloadError(ValueError):
+class WorkloadError(LocatedError):
     """A workload could not be loaded or built.
 
     Parameters
@@ -27,17 +30,6 @@ class WorkloadError(ValueError):
     source : str, optional
         Where: a file path, a zoo name, an ONNX node or a dotted field path.
     """
-
-    def __init__(self, message: str, source: str | None = None) -> None:
-        super().__init__(message, source)
-        self.message = message
-        self.source = source
-
-    def __reduce__(self):
-        return (type(self), (self.message, self.source))
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.message}" if self.source else self.message
 
 
 class QuantSpecError(WorkloadError):

@@ -142,7 +142,9 @@ def test_local_pool_lives_across_calls_so_caches_stay_warm():
     with ProcessExecutor(2, task=_worker_pid) as executor:
         first = {r.error for r in _run(executor, batches(POINTS, size=1))}
         second = {r.error for r in _run(executor, batches(POINTS, size=1))}
-    assert len(first) <= 2 and second <= first
+    # The same two processes serve both calls (a new pool would bring new pids); which of them took the
+    # first call's batches depends on which started first, so only the union is fixed.
+    assert len(first | second) <= 2
     assert str(os.getpid()) not in first
 
 
