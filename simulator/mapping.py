@@ -11,6 +11,7 @@ fewer bits per element, more elements per tile, fewer DRAM round trips
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from enum import Enum
@@ -210,8 +211,8 @@ def pipelined_array(dataflow: Dataflow, view: HardwareView) -> bool:
     return register is not None and register.double_buffered
 
 
-def _tile_needs(table: Candidates, view: HardwareView) -> dict[str, tuple[np.ndarray, int]]:
-    """Bits each buffer must hold for one tile of every candidate, and the smallest such need.
+def _tile_needs(table: Candidates, view: HardwareView) -> dict[str, tuple[np.ndarray, int, int]]:
+    """Bits each buffer must hold for one tile of every candidate, and the smallest and largest such need.
 
     Weights and inputs land in their DRAM-facing levels. Partial sums
     accumulate at accumulator width in the innermost shared level holding
@@ -232,25 +233,39 @@ def _tile_needs(table: Candidates, view: HardwareView) -> dict[str, tuple[np.nda
                                     table.final_tile_bits), strict=True):
         if level is not None:
             need[level] = need[level] + bits if level in need else bits
-    found = {level: (bits, int(np.min(bits))) for level, bits in need.items()}
+    found = {level: (bits, int(np.min(bits)), int(np.max(bits))) for level, bits in need.items()}
     table.needs[layout] = found
     return found
 
 
-def _feasible(need: dict[str, tuple[np.ndarray, int]], view: HardwareView) -> tuple[np.ndarray | None, str | None]:
-    """Which candidates' tiles fit every buffer (None: all of them); and a buffer none fits, if any."""
-    ok = None
-    for level in view.levels:
-        if level.name in need:
-            bits, smallest = need[level.name]
-            if smallest > level.capacity_bits:
-                return np.zeros(len(bits), dtype=bool), level.name
-            if int(bits.max()) > level.capacity_bits:  # only then does this buffer rule anything out
-                fits = bits <= level.capacity_bits
-                ok = fits if ok is None else ok & fits
-    # The all-ones tile needs the least of every buffer, so when each buffer fits its smallest need,
-    # some candidate fits them all.
-    return ok, None
+class _Fits:
+    """Which candidates' tiles fit every buffer, asked for a range of them at a time.
+
+    Only the buffers that rule some candidate out are checked; ``full`` names
+    a buffer that no candidate fits (then none does).
+    """
+
+    def __init__(self, need: dict[str, tuple[np.ndarray, int, int]], view: HardwareView):
+        self.full: str | None = None
+        self.limits: list[tuple[np.ndarray, int]] = []
+        for level in view.levels:
+            if level.name in need:
+                bits, smallest, largest = need[level.name]
+                if smallest > level.capacity_bits:
+                    self.full = level.name
+                    break
+                if largest > level.capacity_bits:
+                    self.limits.append((bits, level.capacity_bits))
+        # The all-ones tile needs the least of every buffer, so when each buffer fits its smallest need,
+        # some candidate fits them all.
+
+    def __call__(self, span: slice) -> np.ndarray | None:
+        """The candidates of ``span`` that fit (a mask over the span), or None when all of them do."""
+        ok = None
+        for bits, capacity in self.limits:
+            fits = bits[span] <= capacity
+            ok = fits if ok is None else ok & fits
+        return ok
 
 
 @dataclass(frozen=True)
@@ -264,6 +279,7 @@ class Candidates:
     """
 
     tiles: TileCost
+    """The candidates, fewest ``lane_cycles`` first (`TileCost.take`)."""
     lane_cycles: np.ndarray
     """Array cycles of all instances at one MAC per PE lane, fill and drain included."""
     stream_lane_cycles: np.ndarray
@@ -296,6 +312,8 @@ class Candidates:
     """Buffer needs per memory layout (`_tile_needs`), filled on first use."""
     compute: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
     """Array cycles per cycles-per-MAC rate, and their minimum, filled on first use."""
+    serial: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    """Which candidates' loads serialize with compute, per overlap rule (`_Scorer.serial`)."""
 
     def compute_cycles(self, cycles_per_mac: float) -> tuple[np.ndarray, float]:
         """Whole array cycles of every candidate at ``cycles_per_mac`` per lane, and the smallest."""
@@ -328,6 +346,10 @@ def candidate_table(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, wi
         return found
     tiles = evaluate_tiles(nest, widths, spatial_units(nest, dataflow, rows, wide))
     lane_cycles, stream, reads = array_costs(nest, dataflow, rows, wide, tiles, lanes, pipelined)
+    # Fewest array cycles first (ties in the order generated): `_select` then reads a prefix.
+    by_cycles = np.argsort(lane_cycles, kind="stable")
+    tiles, lane_cycles, stream = tiles.take(by_cycles), lane_cycles[by_cycles], stream[by_cycles]
+    reads = {name: v[by_cycles] if np.ndim(v) else v for name, v in reads.items()}
     n = nest.instances
     final_bits = nest.k * nest.y * nest.q * widths.output_bits * widths.output_coding
     spill = np.maximum(tiles.dram_output_bits - final_bits, 0) * n
@@ -380,49 +402,68 @@ class _Scorer:
         other (declared by the hardware: ping-pong halves, or a scratchpad its compiler double-buffers)."""
         return self.view.dram_facing(operand).double_buffered
 
-    def overlap(self, idx, fill_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @functools.cached_property
+    def serial(self) -> np.ndarray:
+        """Candidates whose DRAM loads serialize with compute (`overlap`), kept on the table per rule."""
+        t, res = self.table, self.res
+        rule = tuple(self.double_buffered(operand) for operand in RESIDENT) + (res.inputs >= 1,)
+        found = t.serial.get(rule)
+        if found is None:
+            held = t.tiles.resident
+            found = ~t.no_spill if not rule[2] else np.zeros(len(held), dtype=bool)
+            if not rule[0]:
+                found = found | ((t.fill_bits["weights"] > 0) & (held & 1 == 0))
+            if not rule[1] and not rule[3]:  # inputs wholly on chip already load nothing
+                found = found | ((t.fill_bits["inputs"] > 0) & (held & 2 == 0))
+            t.serial[rule] = found
+        return found
+
+    def overlap(self, idx) -> tuple[np.ndarray, bool]:
         """(loads overlap compute, stores overlap compute) of candidates ``idx``.
 
         Loads overlap when every operand loaded tile by tile has a second buffer
         to load into; an operand held whole has room for its next piece anyway.
+        Stores overlap where the outputs' buffer is double-buffered; where it is
+        not, spilled partial sums also hold up the loads.
         """
-        t = self.table
-        held = t.tiles.resident[idx]
-        stores = self.double_buffered("outputs")
-        serial = (((t.fill_bits["weights"][idx] > 0) & (held & 1 == 0) & (not self.double_buffered("weights")))
-                  | ((fill_in > 0) & (held & 2 == 0) & (not self.double_buffered("inputs")))
-                  | (~t.no_spill[idx] & (not stores)))
-        return ~serial, np.full(serial.shape, stores)
+        return ~self.serial[idx], self.double_buffered("outputs")
 
     def latency(self, busy: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Whole cycles of candidates ``idx`` (`tiling.layer_cycles`, as the cost model reports them).
 
         Whole cycles, as reported: a sub-cycle gain must not buy extra DRAM traffic.
         """
-        t, view = self.table, self.view
-        loads, stores, fill_in = self.transfers(idx)
-        loads_overlap, stores_overlap = self.overlap(idx, fill_in)
+        t, view, res = self.table, self.view, self.res
+        loads, stores, count = t.loads_bits[idx], t.stores_bits[idx], t.count[idx]
+        if res.inputs:
+            loads = loads - res.inputs * t.fill_bits["inputs"][idx]
+        if res.outputs:
+            stores = stores - t.output_bits
+        loads_overlap, stores_overlap = self.overlap(idx)
         # The first tile waits for its weights and, unless all are on chip already, its inputs
         # (`cost._timing`, the same rule).
-        footprint = t.stream_tile_bits["weights"][idx] + (self.res.inputs < 1) * t.stream_tile_bits["inputs"][idx]
-        first = np.maximum(loads / t.count[idx], np.minimum(footprint, loads))
-        return np.ceil(layer_cycles(busy[idx], loads, stores, first, t.count[idx], loads_overlap, stores_overlap,
+        footprint = t.stream_tile_bits["weights"][idx]
+        if res.inputs < 1:
+            footprint = footprint + t.stream_tile_bits["inputs"][idx]
+        first = np.maximum(loads / count, np.minimum(footprint, loads))
+        return np.ceil(layer_cycles(busy[idx], loads, stores, first, count, loads_overlap, stores_overlap,
                                     view.dram_bits_per_cycle, view.dram_latency_cycles))
 
-    def latency_bound(self, busy: np.ndarray) -> np.ndarray:
-        """A lower bound of `latency` for every candidate: the busy time, or every transfer back to back.
+    def latency_bound(self, busy: np.ndarray, span: slice) -> np.ndarray:
+        """A lower bound of `latency` for the candidates of ``span``: the busy time, or every transfer back
+        to back.
 
         `tiling.layer_cycles` is the longest of three paths; the compute-bound one
         is at least the busy time, and the channel-bound one is exactly the
         transfers. Cheaper than the whole formula, it rules most candidates out.
         """
         t, view, res = self.table, self.view, self.res
-        bits, trips = t.transfer_bits, t.transfer_trips
+        bits, trips = t.transfer_bits[span], t.transfer_trips[span]
         if res.inputs:
-            bits = bits - res.inputs * t.fill_bits["inputs"]
+            bits = bits - res.inputs * t.fill_bits["inputs"][span]
         if res.outputs:  # no final store: a store trip only where partial sums spill (loads always happen)
-            bits, trips = bits - t.output_bits, t.spill_trips
-        return np.maximum(busy, bits * (1 / view.dram_bits_per_cycle) + trips * view.dram_latency_cycles)
+            bits, trips = bits - t.output_bits, t.spill_trips[span]
+        return np.maximum(busy[span], bits * (1 / view.dram_bits_per_cycle) + trips * view.dram_latency_cycles)
 
     def energy(self, reads: dict, idx: np.ndarray, latency: np.ndarray, widths: OperandWidths) -> np.ndarray:
         """Every energy term the mapping changes, for candidates ``idx`` (pJ).
@@ -504,20 +545,44 @@ def register_tiled_reads(nest: LoopNest, widths: OperandWidths, view: HardwareVi
     }
 
 
-def _select(scorer: _Scorer, reads: dict, busy: np.ndarray, fits: np.ndarray | None, widths: OperandWidths,
-            objective: Objective) -> int:
-    """The best of the candidates that fit (``fits``; None: all): the objective first, the other on ties.
+_PROBE = 1024
+"""Candidates with the fewest array cycles whose best latency bounds the search (`_select`)."""
+_CEILING_FROM = 32
+"""Of those, how many (the lowest bounds) are timed exactly to set the bound."""
 
-    Ties that remain go to the lowest index (the first tile size and loop order generated).
+
+def _select(scorer: _Scorer, reads: dict, busy: np.ndarray, fits: _Fits, widths: OperandWidths,
+            objective: Objective) -> int:
+    """The best of the candidates that fit: the objective first, the other on ties.
+
+    Under the latency objective only a prefix is read: candidates come fewest
+    array cycles first and a layer never takes fewer cycles than it is busy,
+    so once some candidate is known to take ``L`` cycles, none busy for more
+    than ``L`` can win or tie. The first `_PROBE` candidates give ``L`` (more
+    when none of them fits). Ties that remain go to the fewest array cycles,
+    then to the first tile size and loop order generated.
     """
+    n = len(busy)
     if objective is Objective.LATENCY:
-        bound = scorer.latency_bound(busy)
-        if fits is not None:
-            bound = np.where(fits, bound, np.inf)
-        ceiling = scorer.latency(busy, np.array([np.argmin(bound)]))[0]
-        idx = np.flatnonzero(bound <= ceiling)  # only these can reach the best whole-cycle latency
+        probe = min(n, _PROBE)
+        while True:
+            bound = _masked(scorer.latency_bound(busy, slice(0, probe)), fits(slice(0, probe)))
+            if np.isfinite(bound).any() or probe == n:
+                break
+            probe = min(n, probe * 8)
+        # The exact latency of the few best bounded is a tight ceiling.
+        best = np.argpartition(bound, _CEILING_FROM)[:_CEILING_FROM] if probe > _CEILING_FROM else np.arange(probe)
+        ceiling = scorer.latency(busy, best[np.isfinite(bound[best])]).min()
+        # Only these can reach the best whole-cycle latency:
+        end = int(np.searchsorted(busy, ceiling, side="right"))
+        idx = np.flatnonzero(bound[:end] <= ceiling)
+        if end > probe:
+            rest = slice(probe, end)
+            idx = np.concatenate([idx, probe + np.flatnonzero(
+                _masked(scorer.latency_bound(busy, rest), fits(rest)) <= ceiling)])
     else:
-        idx = np.arange(len(scorer.table.count)) if fits is None else np.flatnonzero(fits)
+        ok = fits(slice(0, n))
+        idx = np.arange(n) if ok is None else np.flatnonzero(ok)
     latency = scorer.latency(busy, idx)
     if objective is Objective.LATENCY:
         tied = latency == latency.min()
@@ -528,6 +593,11 @@ def _select(scorer: _Scorer, reads: dict, busy: np.ndarray, fits: np.ndarray | N
         return int(idx[np.argmin(latency * energy)])
     tied = energy == energy.min()
     return int(idx[tied][np.argmin(latency[tied])])
+
+
+def _masked(values: np.ndarray, ok: np.ndarray | None) -> np.ndarray:
+    """``values`` with infinity where ``ok`` is False (``ok`` None: every candidate is ok)."""
+    return values if ok is None else np.where(ok, values, np.inf)
 
 
 def map_layer(
@@ -593,9 +663,9 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
     table = candidate_table(nest, dataflow, tall, wide, widths, plan.lanes, pipelined_array(dataflow, view))
     tiles = table.tiles
     needs = _tile_needs(table, view)
-    fits, full = _feasible(needs, view)
-    if full is not None:
-        level = next(lv for lv in view.levels if lv.name == full)
+    fits = _Fits(needs, view)
+    if fits.full is not None:
+        level = next(lv for lv in view.levels if lv.name == fits.full)
         raise MappingError(
             layer.name,
             f"no tile fits buffer {level.name!r}: {level.capacity_bits // 8} usable bytes, "
@@ -610,8 +680,7 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
         reads = register_tiled_reads(nest, widths, view)
     scorer = _Scorer(table, view, res, acc.overhead_pj_per_pe_cycle * nest.macs / plan.lanes)
     best = _select(scorer, reads, busy, fits, widths, objective)
-    _, _, fill_in = scorer.transfers(np.array([best]))
-    loads_overlap, stores_overlap = scorer.overlap(np.array([best]), fill_in)
+    loads_overlap, stores_overlap = scorer.overlap(best)
     k, c, y = int(tiles.k[best]), int(tiles.c[best]), int(tiles.y[best])
     final_coded = nest.k * nest.y * nest.q * widths.output_bits * widths.output_coding
     array_tile = tuple(int(d) for d in merge_temporal(nest, dataflow, k, c, y, tiles.order[best]))
@@ -634,8 +703,8 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
         loop_order=LOOP_ORDERS[int(tiles.order[best])],
         resident=tuple(name for i, name in enumerate(RESIDENT) if int(tiles.resident[best]) >> i & 1),
         tiles=int(tiles.tiles[best]) * n,
-        loads_overlap=bool(loads_overlap[0]),
-        stores_overlap=bool(stores_overlap[0]),
+        loads_overlap=bool(loads_overlap),
+        stores_overlap=stores_overlap,
         tile_bits={  # the streamed tile (an operand held whole arrives in these pieces)
             "weights": int(tiles.weight_tile_bits[tiles.base[best]]),
             "inputs": int(tiles.input_tile_bits[tiles.base[best]]),

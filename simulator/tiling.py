@@ -519,6 +519,19 @@ class TileCost:
     def dram_bits(self) -> np.ndarray:
         return self.dram_weight_bits + self.dram_input_bits + self.dram_output_bits
 
+    def take(self, order: np.ndarray) -> TileCost:
+        """The candidates rearranged as ``order`` (a permutation) lists them, ``base`` following them.
+
+        The generation layout (runs of ``orders_per_shape`` loop orders, nothing
+        held first) is gone afterwards, so `array_costs` must see the table before.
+        """
+        position = np.empty_like(order)
+        position[order] = np.arange(len(order), dtype=order.dtype)
+        fields = {f.name: getattr(self, f.name)[order] for f in dataclasses.fields(self)
+                  if isinstance(getattr(self, f.name), np.ndarray)}
+        fields["base"] = position[fields["base"]]
+        return dataclasses.replace(self, **fields, orders_per_shape=0)
+
 
 def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, int, int] = (1, 1, 1),
                    orders: tuple[int, ...] = DISTINCT_ORDERS) -> TileCost:
