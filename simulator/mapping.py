@@ -282,18 +282,19 @@ class Candidates:
     """The candidates, fewest ``lane_cycles`` first (`TileCost.take`)."""
     lane_cycles: np.ndarray
     """Array cycles of all instances at one MAC per PE lane, fill and drain included."""
-    stream_lane_cycles: np.ndarray
-    """Of ``lane_cycles``, those streaming through a full pipeline (the rest is fill and drain)."""
-    reads: dict[str, np.ndarray]
-    """Elements the array reads from its buffers (`tiling.array_costs`), all instances."""
+    array_pass: np.ndarray
+    """Which of the array's passes (`tiling.array_costs`) each candidate makes: the tile shape's,
+    merged or not over the temporal loop. What is held whole does not change it."""
+    pass_stream_cycles: np.ndarray
+    """Per pass: of its lane cycles, those streaming through a full pipeline (the rest is fill and drain)."""
+    pass_reads: dict[str, np.ndarray]
+    """Per pass: elements the array reads from its buffers, all instances."""
     loads_bits: np.ndarray
     """DRAM bits read, all instances (weights, inputs, half the partial-sum round trips)."""
     stores_bits: np.ndarray
     """DRAM bits written, all instances (final outputs, half the partial-sum round trips)."""
     count: np.ndarray
     """Tiles over all instances."""
-    stream_tile_bits: dict[str, np.ndarray]
-    """Bits of weights and of inputs one streamed tile brings in (an operand held whole arrives in such pieces)."""
     output_bits: float
     """Finished output bits of the layer, all instances (what a store writes when the output leaves)."""
     no_spill: np.ndarray
@@ -323,12 +324,19 @@ class Candidates:
             found = self.compute[cycles_per_mac] = (cycles, float(cycles.min()))
         return found
 
+    def stream_tile_bits(self, operand: str, idx) -> np.ndarray:
+        """Bits of ``operand`` (weights or inputs) one streamed tile of candidates ``idx`` brings in (an
+        operand held whole arrives in such pieces)."""
+        tiles = self.tiles
+        bits = tiles.weight_tile_bits if operand == "weights" else tiles.input_tile_bits
+        return bits[tiles.base[idx]]
+
     @property
     def nbytes(self) -> int:
-        arrays = [*vars(self.tiles).values(), self.lane_cycles, self.stream_lane_cycles, *self.reads.values(),
-                  self.loads_bits,
-                  self.stores_bits, self.count, *self.stream_tile_bits.values(), self.no_spill, self.spill_trips, *self.fill_bits.values()]
-        return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
+        """Bytes of the arrays held (each counted once: some are shared)."""
+        arrays = {id(a): a for a in (*vars(self.tiles).values(), *vars(self).values(), *self.pass_reads.values(),
+                                     *self.fill_bits.values()) if isinstance(a, np.ndarray)}
+        return sum(a.nbytes for a in arrays.values())
 
 
 _CANDIDATES = BoundedCache(max_bytes=2 << 30)  # about 6 array shapes of ResNet-50 (15 MB a layer shape)
@@ -345,25 +353,31 @@ def candidate_table(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, wi
     if found is not None:
         return found
     tiles = evaluate_tiles(nest, widths, spatial_units(nest, dataflow, rows, wide))
-    lane_cycles, stream, reads = array_costs(nest, dataflow, rows, wide, tiles, lanes, pipelined)
-    # Fewest array cycles first (ties in the order generated): `_select` then reads a prefix.
-    by_cycles = np.argsort(lane_cycles, kind="stable")
-    tiles, lane_cycles, stream = tiles.take(by_cycles), lane_cycles[by_cycles], stream[by_cycles]
-    reads = {name: v[by_cycles] if np.ndim(v) else v for name, v in reads.items()}
+    (pass_cycles, pass_stream, pass_reads), array_pass = array_costs(nest, dataflow, rows, wide, tiles, lanes,
+                                                                     pipelined)
+    # Fewest array cycles first (ties in the order generated), for `_select` to read a prefix: a stable
+    # sort of each candidate's pass by the rank of its cycles (a radix sort, while ranks fit 16 bits).
+    _, rank = np.unique(pass_cycles, return_inverse=True)
+    rank = rank.astype(np.int16 if len(pass_cycles) < 2 ** 15 else np.int32)
+    by_cycles = np.argsort(rank[array_pass], kind="stable")
+    tiles, array_pass = tiles.take(by_cycles), array_pass[by_cycles]
     n = nest.instances
+
+    def all_instances(values: np.ndarray) -> np.ndarray:
+        return values if n == 1 else values * n
+
     final_bits = nest.k * nest.y * nest.q * widths.output_bits * widths.output_coding
-    spill = np.maximum(tiles.dram_output_bits - final_bits, 0) * n
-    fills = {"weights": tiles.dram_weight_bits * n, "inputs": tiles.dram_input_bits * n}
+    spill = all_instances(np.maximum(tiles.dram_output_bits - final_bits, 0))
+    fills = {"weights": all_instances(tiles.dram_weight_bits), "inputs": all_instances(tiles.dram_input_bits)}
     loads = fills["weights"] + fills["inputs"] + spill / 2
-    count = tiles.tiles * n
+    count = all_instances(tiles.tiles)
     stores = final_bits * n + spill / 2
     table = Candidates(
-        tiles=tiles, lane_cycles=lane_cycles, stream_lane_cycles=stream, reads=reads, loads_bits=loads,
-        stores_bits=stores, count=count, transfer_bits=loads + stores,
+        tiles=tiles, lane_cycles=pass_cycles[array_pass], array_pass=array_pass, pass_stream_cycles=pass_stream,
+        pass_reads=pass_reads, loads_bits=loads, stores_bits=stores, count=count, transfer_bits=loads + stores,
         transfer_trips=count * ((loads > 0).astype(float) + (stores > 0)),
         spill_trips=count * ((loads > 0).astype(float) + (spill > 0)),
-        final_tile_bits=tiles.k * tiles.y * nest.q * widths.output_bits,
-        stream_tile_bits={"weights": tiles.weight_tile_bits[tiles.base], "inputs": tiles.input_tile_bits[tiles.base]},
+        final_tile_bits=tiles.k * (tiles.y * float(nest.q * widths.output_bits)),
         output_bits=final_bits * n, no_spill=spill == 0, fill_bits=fills,
     )
     _CANDIDATES.put(key, table, table.nbytes)
@@ -442,9 +456,9 @@ class _Scorer:
         loads_overlap, stores_overlap = self.overlap(idx)
         # The first tile waits for its weights and, unless all are on chip already, its inputs
         # (`cost._timing`, the same rule).
-        footprint = t.stream_tile_bits["weights"][idx]
+        footprint = t.stream_tile_bits("weights", idx)
         if res.inputs < 1:
-            footprint = footprint + t.stream_tile_bits["inputs"][idx]
+            footprint = footprint + t.stream_tile_bits("inputs", idx)
         first = np.maximum(loads / count, np.minimum(footprint, loads))
         return np.ceil(layer_cycles(busy[idx], loads, stores, first, count, loads_overlap, stores_overlap,
                                     view.dram_bits_per_cycle, view.dram_latency_cycles))
@@ -468,13 +482,15 @@ class _Scorer:
     def energy(self, reads: dict, idx: np.ndarray, latency: np.ndarray, widths: OperandWidths) -> np.ndarray:
         """Every energy term the mapping changes, for candidates ``idx`` (pJ).
 
+        ``reads``: the array's reads per pass (`Candidates.pass_reads`), or one
+        figure for every candidate (row stationary, `register_tiled_reads`).
         DRAM traffic, buffer fills, the array's buffer reads and partial sums, and
         leakage over the layer's cycles (MAC and per-MAC register energy do not
         depend on the mapping).
         """
         t, view = self.table, self.view
         psums = view.array_facing("outputs")
-        reads = {name: np.broadcast_to(v, t.count.shape)[idx] for name, v in reads.items()}
+        reads = {name: v[t.array_pass[idx]] if np.ndim(v) else v for name, v in reads.items()}
         loads, stores, fill_in = self.transfers(idx)
         return (
             (loads + stores) * view.dram_pj_per_bit
@@ -675,7 +691,7 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
     # The vector epilogue runs alongside; the layer is busy for whichever takes longer.
     epilogue = vector_cycles(layer, acc, epilogue_ops(layer), *vector_format(layer, engine.accum_bits))
     busy = compute if epilogue <= fastest else np.maximum(compute, epilogue)
-    reads = table.reads
+    reads = table.pass_reads
     if dataflow is Dataflow.ROW_STATIONARY:
         reads = register_tiled_reads(nest, widths, view)
     scorer = _Scorer(table, view, res, acc.overhead_pj_per_pe_cycle * nest.macs / plan.lanes)
@@ -695,8 +711,9 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
         fold=_tile_fold(nest, dataflow, tall, wide, array_tile, int(table.lane_cycles[best]),
                         engine.pes * plan.lanes),
         compute_cycles=int(compute[best]),
-        stream_cycles=min(int(compute[best]), math.ceil(int(table.stream_lane_cycles[best]) * plan.cycles_per_mac)),
-        array_reads={name: float(np.broadcast_to(v, table.count.shape)[best]) for name, v in reads.items()},
+        stream_cycles=min(int(compute[best]), math.ceil(int(table.pass_stream_cycles[table.array_pass[best]])
+                                                        * plan.cycles_per_mac)),
+        array_reads={name: float(v[table.array_pass[best]] if np.ndim(v) else v) for name, v in reads.items()},
         tile_k=k,
         tile_c=c,
         tile_y=y,

@@ -369,35 +369,38 @@ def tile_compute_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int
 
 def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles: TileCost,
                 lanes: int = 1, pipelined: bool = False) -> tuple:
-    """Lane cycles, streaming cycles and array reads of every candidate, each shape evaluated once per
-    loop order class.
+    """The array's passes over the candidates' tiles, and which pass each candidate makes.
 
     Candidates come in runs of ``tiles.orders_per_shape`` loop orders per (k, c, y); the array's cost
     depends on the order only through whether the temporal loop is innermost
-    (`merge_temporal`), so each shape is evaluated as is and merged, then picked.
+    (`merge_temporal`), and not on what is held whole, so each tile shape is
+    evaluated as is and merged, once.
+
+    Returns
+    -------
+    (lane cycles, streaming lane cycles, array reads), one entry per pass; and
+    each candidate's pass (int32).
     """
     runs, plain_count = tiles.orders_per_shape, int(np.count_nonzero(tiles.resident == 0))
     k, c, y = tiles.k[:plain_count:runs], tiles.c[:plain_count:runs], tiles.y[:plain_count:runs]
-    plain = (tile_cycles(nest, dataflow, rows, cols, k, c, y, lanes, pipelined),
-             tile_array_reads(nest, dataflow, rows, cols, k, c, y))
+    shape = (tiles.base // runs).astype(np.int32)
+    passes = [(tile_cycles(nest, dataflow, rows, cols, k, c, y, lanes, pipelined),
+               tile_array_reads(nest, dataflow, rows, cols, k, c, y))]
     temporal = _TEMPORAL_LOOP[dataflow]
-    if temporal is None:
-        merged, use_merged = plain, np.zeros(len(tiles.k), dtype=bool)
-    else:
+    if temporal is not None:
         full = merge_temporal(nest, dataflow, k, c, y, np.full(len(k), LOOP_ORDERS.index(
             next(order for order in LOOP_ORDERS if order[-1] == temporal))))
-        merged = (tile_cycles(nest, dataflow, rows, cols, *full, lanes, pipelined),
-                  tile_array_reads(nest, dataflow, rows, cols, *full))
-        use_merged = _INNERMOST[tiles.order] == temporal
-    shape = tiles.base // runs  # what the array does depends on the tile and order, not on what is held
+        passes.append((tile_cycles(nest, dataflow, rows, cols, *full, lanes, pipelined),
+                       tile_array_reads(nest, dataflow, rows, cols, *full)))
+        shape = shape + len(k) * (_INNERMOST[tiles.order] == temporal)
 
-    def pick(a, b):
-        return np.where(use_merged, np.broadcast_to(b, k.shape)[shape], np.broadcast_to(a, k.shape)[shape])
+    def joined(values) -> np.ndarray:
+        return np.concatenate([np.broadcast_to(v, k.shape) for v in values])
 
-    cycles = pick(plain[0][0], merged[0][0])
-    stream = pick(plain[0][1], merged[0][1])
-    reads = {name: pick(plain[1][name], merged[1][name]) for name in plain[1]}
-    return cycles, stream, reads
+    cycles = joined(p[0][0] for p in passes)
+    stream = joined(p[0][1] for p in passes)
+    reads = {name: joined(p[1][name] for p in passes) for name in passes[0][1]}
+    return (cycles, stream, reads), shape.astype(np.int32)
 
 
 def tile_array_reads(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, y) -> dict[str, np.ndarray]:
@@ -524,12 +527,15 @@ class TileCost:
 
         The generation layout (runs of ``orders_per_shape`` loop orders, nothing
         held first) is gone afterwards, so `array_costs` must see the table before.
+        Tile sizes and indices come back as 32-bit integers (a dimension is at
+        most `workloads.limits.MAX_DIM`), loop orders as 8-bit ones.
         """
-        position = np.empty_like(order)
-        position[order] = np.arange(len(order), dtype=order.dtype)
+        position = np.empty(len(order), dtype=np.int32)
+        position[order] = np.arange(len(order), dtype=np.int32)
         fields = {f.name: getattr(self, f.name)[order] for f in dataclasses.fields(self)
                   if isinstance(getattr(self, f.name), np.ndarray)}
-        fields["base"] = position[fields["base"]]
+        fields.update({name: fields[name].astype(np.int32) for name in ("k", "c", "y")},
+                      order=fields["order"].astype(np.int8), base=position[fields["base"]])
         return dataclasses.replace(self, **fields, orders_per_shape=0)
 
 
