@@ -18,6 +18,7 @@ from analysis.errors import AnalysisError
 from analysis.search import LayerOptions, Option
 from hwmodels import Accelerator
 from simulator import LayerContext, MappingError, SimOptions, hardware_view, layer_cost, plan_residency
+from simulator.cache import per_graph
 from simulator.mapping import LayerKey
 from workloads.graph import LayerGraph
 from workloads.policy import QuantPolicy, apply_quant, parse_spec
@@ -77,6 +78,25 @@ def tied_layers(graph: LayerGraph, searchable: Sequence[str]) -> dict[str, str]:
     return ties
 
 
+class _Priced:
+    """What pricing ``graph`` at one candidate needs that no hardware changes (kept per graph object).
+
+    A co-design or a sweep prices one network on thousands of accelerators: the
+    quantized graph, each layer's cache key, weight bytes and bit operations,
+    and which layers share a shape are derived once.
+    """
+
+    def __init__(self, graph: LayerGraph, candidate: str):
+        self.graph = apply_quant(graph, candidate)
+        rows = {row.name: row for row in summarize(self.graph).layers}
+        self.keys = {layer.name: LayerKey(layer) for layer in self.graph.layers()}
+        self.fixed = {name: {"size_bytes": float(row.weight_bytes), "bops": float(row.bops)} for name, row in rows.items()}
+
+    @staticmethod
+    def of(graph: LayerGraph, candidate: str) -> _Priced:
+        return per_graph(graph, f"costs.priced:{candidate}", lambda: _Priced(graph, candidate))
+
+
 def _layer_costs(graph: LayerGraph, acc: Accelerator, candidate: str, layers: Sequence[str],
                  options: SimOptions) -> dict[str, dict[str, float] | None]:
     """Cost metrics of ``layers`` when the whole graph runs at ``candidate`` (None: cannot run it).
@@ -84,26 +104,23 @@ def _layer_costs(graph: LayerGraph, acc: Accelerator, candidate: str, layers: Se
     Layers of one shape in one residency context (ResNet's repeated blocks) are
     priced once: 30 of ResNet-50's 72 layers are distinct.
     """
-    quantized = apply_quant(graph, candidate)
+    fixed = _Priced.of(graph, candidate)
+    quantized = fixed.graph
     view = hardware_view(acc)
     residency = plan_residency(quantized, view, options.keep_activations_on_chip)
-    rows = {row.name: row for row in summarize(quantized).layers}
     priced: dict[tuple, tuple[float, float] | None] = {}
     costs: dict[str, dict[str, float] | None] = {}
     for name in layers:
-        layer = quantized.layer(name)
         context = LayerContext(residency=residency[name], objective=options.objective)
-        shape = (LayerKey(layer), context)
+        shape = (fixed.keys[name], context)
         if shape not in priced:
             try:
-                cost = layer_cost(layer, acc, None, context, view=view)
+                cost = layer_cost(quantized.layer(name), acc, None, context, view=view, key=fixed.keys[name])
                 priced[shape] = (cost.cycles / acc.clock_hz * 1e3, cost.energy_pj * 1e-6)
             except MappingError:
                 priced[shape] = None
         found = priced[shape]
-        costs[name] = None if found is None else {"latency_ms": found[0], "energy_uj": found[1],
-                                                  "size_bytes": float(rows[name].weight_bytes),
-                                                  "bops": float(rows[name].bops)}
+        costs[name] = None if found is None else {"latency_ms": found[0], "energy_uj": found[1], **fixed.fixed[name]}
     return costs
 
 

@@ -96,7 +96,8 @@ def chip_peak(choices: tuple[LayerCounts, ...]) -> float:
 
 
 def layer_cost(layer: Layer, acc: Accelerator, quant: QuantSpec | str | None = None,
-               context: LayerContext = LayerContext(), *, view: HardwareView | None = None) -> LayerCost:
+               context: LayerContext = LayerContext(), *, view: HardwareView | None = None,
+               key: LayerKey | None = None) -> LayerCost:
     """The cost of one layer on ``acc`` at ``quant`` (default: the layer's own annotation).
 
     Parameters
@@ -111,6 +112,8 @@ def layer_cost(layer: Layer, acc: Accelerator, quant: QuantSpec | str | None = N
         Residency, mapper objective and engine.
     view : HardwareView, optional
         ``hardware_view(acc)``, when the caller costs many layers on ``acc`` (it is read once).
+    key : LayerKey, optional
+        The layer's `LayerKey`, when the caller keeps one (ignored when ``quant`` is given).
 
     Returns
     -------
@@ -135,8 +138,8 @@ def layer_cost(layer: Layer, acc: Accelerator, quant: QuantSpec | str | None = N
     view = view or hardware_view(acc)
     if quant is not None:
         spec = parse_spec(quant)[0] if isinstance(quant, str) else quant
-        layer = layer.with_quant(spec)
-    choices = layer_choices(layer, acc, view, context.objective, context.residency)
+        layer, key = layer.with_quant(spec), None
+    choices = layer_choices(layer, acc, view, context.objective, context.residency, key)
     if context.engine is not None:
         choices = tuple(c for c in choices if c.engine == context.engine)
         if not choices:
