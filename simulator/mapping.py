@@ -740,7 +740,7 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
 def _tile_fold(nest: LoopNest, dataflow: Dataflow, tall: int, wide: int, tile: tuple[int, int, int],
                lane_cycles: int, lanes_total: int) -> Fold:
     """How the chosen (full) tile lies on the ``tall x wide`` fold geometry, with the layer's array cycles."""
-    sr, sc, t = placement(nest, dataflow, *tile)
+    sr, sc, t = placement(nest, dataflow, *tile, tall)
     return Fold(
         spatial_rows=sr, spatial_cols=sc, temporal=t,
         row_folds=math.ceil(sr / tall), col_folds=math.ceil(sc / wide),

@@ -184,7 +184,7 @@ def pack_groups(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int) -> Loo
                                input_elements=nest.input_elements * pack, diagonal=nest.diagonal * pack)
 
 
-def placement(nest: LoopNest, dataflow: Dataflow, k, c, y) -> tuple:
+def placement(nest: LoopNest, dataflow: Dataflow, k, c, y, rows: int | None = None) -> tuple:
     """(S_R, S_C, T) of a tile of ``k`` filters, ``c`` channels and ``y`` rows (arrays allowed).
 
     SCALE-Sim's Table II for OS/WS/IS on the tile's im2col GEMM. Row stationary
@@ -192,9 +192,11 @@ def placement(nest: LoopNest, dataflow: Dataflow, k, c, y) -> tuple:
     convolution over ``pe_channels`` channels and ``pe_filters`` filters per pass
     (what its scratchpads hold), lays filter rows x channel sets down the PE
     rows and output rows x filter sets across the columns, so that a set of
-    ``r`` rows is replicated for other channels (and a column set for other
-    filters) as the chip's ``t`` copies are; a pass runs output columns x kernel
-    width x the PE's channels x filters in time.
+    ``r`` rows is replicated for other channels (the chip's ``r`` copies) and for
+    other filters (its ``t`` copies: down the rows the channel sets leave free,
+    across the columns otherwise; `_row_stationary_sets`, which needs the
+    array's ``rows``); a pass runs output columns x kernel width x the PE's
+    channels x filters in time.
     """
     pixels, reduction = y * nest.q, c * nest.r * nest.s
     if dataflow is Dataflow.OUTPUT_STATIONARY:
@@ -204,7 +206,38 @@ def placement(nest: LoopNest, dataflow: Dataflow, k, c, y) -> tuple:
     if dataflow is Dataflow.INPUT_STATIONARY:
         return reduction, pixels, k
     channels, filters = np.minimum(c, nest.pe_channels), np.minimum(k, nest.pe_filters)
-    return nest.r * -(-c // channels), y * -(-k // filters), nest.q * nest.s * channels * filters
+    sr, sc = _row_stationary_sets(nest.r, -(-c // channels), -(-k // filters), y, rows)
+    return sr, sc, nest.q * nest.s * channels * filters
+
+
+def _row_stationary_sets(r: int, channel_sets, filter_sets, y, rows: int | None) -> tuple:
+    """(S_R, S_C) of row-stationary PE sets of ``r`` rows laid on an array of ``rows`` PE rows.
+
+    A PE set (``r`` filter rows by the output rows it computes) is placed
+    whole (Chen et al., JSSC 2017, Sec. V-A and Table III): sets for other
+    channels stack down the rows, and when they leave rows free, sets for
+    other filters stack there too, as the chip's CONV3 (t = 4) and CONV4-5
+    (r = 2, t = 2) stack four 3 x 13 sets on its 12 rows (156 active PEs); the
+    remaining filter sets lie across the columns. A set never straddles two
+    row folds: the rows below the last whole set stay idle (CONV2's 5-row sets
+    use 10 of 12 rows, 135 active PEs with its 27 output rows split 14 + 13
+    over the columns), so ``S_R`` counts them and ``ceil(S_R / rows)`` is the
+    number of row folds. Without ``rows`` (or when one set is taller than the
+    array) sets pack down the rows back to back.
+
+    >>> [int(v) for v in _row_stationary_sets(3, 2, 4, 52, 12)]   # CONV5: 2 channel sets x 2 filter sets stacked
+    [12, 104]
+    >>> [int(v) for v in _row_stationary_sets(5, 24, 8, 27, 12)]  # CONV2: two 5-row sets per fold, 12 row folds
+    [144, 216]
+    """
+    packed = r * channel_sets
+    if rows is None or r > rows:
+        return packed, y * filter_sets
+    per_fold = rows // r
+    stacked = np.clip(per_fold // channel_sets, 1, filter_sets)
+    row_folds = -(-channel_sets // per_fold)
+    sr = np.where(channel_sets <= per_fold, packed * stacked, row_folds * rows)
+    return sr, y * -(-filter_sets // stacked)
 
 
 def lane_geometry(dataflow: Dataflow, rows: int, cols: int, lanes: int) -> tuple[int, int]:
@@ -347,7 +380,7 @@ def tile_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, 
     divide = lanes if dataflow is Dataflow.OUTPUT_STATIONARY else 1
 
     def per_tile(kt, ct, yt):
-        sr, sc, t = placement(nest, dataflow, kt, ct, yt)
+        sr, sc, t = placement(nest, dataflow, kt, ct, yt, rows)
         folds = -(-sr // rows) * -(-sc // cols)
         if pipelined:
             return folds * np.maximum(-(-t // divide), physical), -(-t // divide) * folds
@@ -356,7 +389,7 @@ def tile_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k, c, 
     compute, stream = over_tiles(nest, k, c, y, per_tile)
     compute = nest.instances * np.asarray(compute)
     if pipelined:  # one first window for the layer: its fill and drain beyond the steady fold
-        t = -(-placement(nest, dataflow, np.asarray(k), np.asarray(c), np.asarray(y))[2] // divide)
+        t = -(-placement(nest, dataflow, np.asarray(k), np.asarray(c), np.asarray(y), rows)[2] // divide)
         compute = compute + fold_window(t, physical, cols, dataflow) - np.maximum(t, physical)
     return compute, nest.instances * np.asarray(stream)
 
@@ -414,7 +447,7 @@ def tile_array_reads(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, k
     """
     def reads(kt, ct, yt):
         pixels, reduction = yt * nest.q, ct * nest.r * nest.s
-        sr, sc, _ = placement(nest, dataflow, kt, ct, yt)
+        sr, sc, _ = placement(nest, dataflow, kt, ct, yt, rows)
         row_folds, col_folds = -(-sr // rows), -(-sc // cols)
         if dataflow is Dataflow.OUTPUT_STATIONARY:
             return reduction * kt * row_folds, pixels * reduction * col_folds, pixels * kt, 0 * pixels

@@ -84,11 +84,14 @@ def test_latency_within_20_percent_in_total(validation, result):
 
 
 def test_latency_within_20_percent_per_layer(validation, result):
-    # CONV5 is the exception (+28%): the measured 1.3 MB of DRAM says the chip fetched CONV5's filters
-    # once for all four images, where the model's GLB (ifmap and psum tiles side by side in 108 KB)
-    # fits that only at a 1.9x lower array occupancy, and refetches the filters instead; its loads
-    # then do not overlap compute (the GLB is single-buffered in the model).
-    tolerance = {"conv5": 0.30}
+    # CONV5 is the exception (+21%). Its mapping is the chip's (Table III: 64 filters x 4 ifmaps per GLB
+    # pass, four 3 x 13 PE sets; compute 9.7 ms against 10.0 ms measured processing latency), its DRAM traffic
+    # 1.40 MB against 1.3 MB, but the model serializes every DRAM transfer with compute (2.9 ms at
+    # 0.48 GB/s), while Table V's total latency exceeds its processing latency by only 0.5 ms: the
+    # chip hides most of its transfers, which the model's single-buffered GLB and filter scratchpads
+    # do not. On CONV1-4 the same serialization is offset by compute below the chip's processing
+    # latency (pass ramp-up the model does not charge).
+    tolerance = {"conv5": 0.25}
     for r, m in zip(result.layers, validation.MEASURED, strict=True):
         assert r.cycles / result.clock_hz * 1e3 == pytest.approx(m.latency_ms, rel=tolerance.get(r.name, 0.20)), r.name
 
@@ -99,6 +102,24 @@ def test_replicated_pe_sets_keep_the_array_busy_on_13x13_layers(result):
     for r in result.layers[2:]:
         assert r.mapping.temporal == 13 * 3 * 4 * 16, r.name
         assert r.mapping.spatial_rows % 12 == 0 and r.utilization > 0.6, r.name
+
+
+def test_pe_sets_are_placed_whole_as_on_the_chip(validation, result):
+    # JSSC 2017 Table V's active PEs = R x e x r x t of Table III: 154 / 135 / 156 / 156 / 156. A PE set is
+    # placed whole: CONV2's 5-row sets fit twice in 12 rows (10 x 14 - 5 idle = 135 PEs), CONV3-5 stack four
+    # 3 x 13 sets down the 12 rows. (Laying sets back to back across row folds gave CONV2 160 PEs.)
+    for r, m in zip(result.layers, validation.MEASURED, strict=True):
+        assert r.spatial_utilization * 168 == pytest.approx(m.active_pes, rel=0.03), r.name
+
+
+def test_glb_tiles_of_conv3_to_5_are_the_chips(result):
+    # JSSC 2017 Table III maps CONV3-5 with m = 64 filters and n = 4 ifmaps per GLB pass, psums in the GLB:
+    # 64 x 4 x 13 x 13 x 2 B = 84.5 KB (the table's psum allocation). Filters then cross DRAM once and
+    # ifmaps once per 64 filters, which is what Table V's 3.0 / 2.1 / 1.3 MB say (within 10%).
+    for r, mb in zip(result.layers[2:], (3.0, 2.1, 1.3), strict=True):
+        m = r.mapping
+        assert (m.tile_k, m.tile_y, m.loop_order[-1]) == (64, 4 * 13, "c"), r.name
+        assert r.dram_bytes / 1e6 == pytest.approx(mb, rel=0.10), r.name
 
 
 def test_report_prints_simulated_measured_and_ratio(validation, result):
