@@ -19,7 +19,7 @@ from analysis.search import LayerOptions, Option
 from hwmodels import Accelerator
 from simulator import LayerContext, MappingError, SimOptions, hardware_view, layer_cost, plan_residency
 from simulator.cache import per_graph
-from simulator.mapping import LayerKey
+from simulator.mapping import LayerKey, prime_tables
 from workloads.graph import LayerGraph
 from workloads.policy import QuantPolicy, apply_quant, parse_spec
 from workloads.summary import summarize
@@ -157,6 +157,12 @@ def cost_table(graph: LayerGraph, acc: Accelerator, candidates: Sequence[str],
     layers = searchable_layers(graph)
     top = highest_precision(candidates)
     everything = [layer.name for layer in graph.layers()]
+    # Each layer shape's tables at every candidate, priced together where the formats share the array's lanes.
+    distinct = {}
+    for c in dict.fromkeys(candidates):
+        priced = _Priced.of(graph, c)
+        distinct.update({priced.keys[name]: priced.graph.layer(name) for name in layers})
+    prime_tables(list(distinct.values()), acc, hardware_view(acc))
     per_candidate = {c: _layer_costs(graph, acc, c, layers if c != top else everything, options)
                      for c in dict.fromkeys(candidates)}
     ties = tied_layers(graph, layers)

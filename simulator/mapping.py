@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -33,6 +34,7 @@ from simulator.tiling import (
     LoopNest,
     OperandWidths,
     TileCost,
+    TileShapes,
     array_costs,
     evaluate_tiles,
     lane_geometry,
@@ -41,6 +43,7 @@ from simulator.tiling import (
     pack_groups,
     placement,
     spatial_units,
+    tile_shapes,
 )
 from simulator.vector import epilogue_ops, vector_cycles, vector_format
 from workloads.footprint import compute_spec, operand_bits
@@ -48,8 +51,9 @@ from workloads.layers import Layer, OpKind
 from workloads.quant import FormatKind, NumberFormat, parse_format
 
 __all__ = [
-    "Objective", "PrecisionPlan", "LayerMapping", "Candidates", "loop_nest", "operand_widths", "plan_precision",
-    "candidate_table", "pipelined_array", "pe_pass", "mapping_key", "LayerKey", "register_tiled_reads", "map_layer", "clear_caches",
+    "Objective", "PrecisionPlan", "LayerMapping", "ArrayTiles", "Candidates", "loop_nest", "operand_widths", "plan_precision",
+    "candidate_table", "candidate_tables", "array_tiles", "prime_tables", "pipelined_array", "pe_pass",
+    "mapping_key", "LayerKey", "register_tiled_reads", "map_layer", "clear_caches",
 ]
 
 
@@ -269,17 +273,44 @@ class _Fits:
 
 
 @dataclass(frozen=True)
+class ArrayTiles:
+    """Every candidate tile of one loop nest on one array geometry, without bit-widths, fewest array cycles first.
+
+    The shape work of "map once, price many": tile sizes, loop orders, what is
+    held whole, element counts (`tiling.tile_shapes`) and the array's passes
+    over each tile (`tiling.array_costs`). It depends on the layer's shape, the
+    array's rows and effective columns, the dataflow, the lanes and whether
+    folds pipeline; every format that runs at those lanes is priced from it
+    (`candidate_tables`).
+    """
+
+    shapes: TileShapes
+    lane_cycles: np.ndarray
+    """Array cycles of all instances at one MAC per PE lane, fill and drain included."""
+    array_pass: np.ndarray
+    """Which of the array's passes each candidate makes."""
+    pass_stream_cycles: np.ndarray
+    pass_reads: dict[str, np.ndarray]
+
+    @property
+    def nbytes(self) -> int:
+        return self.shapes.nbytes + sum(a.nbytes for a in (self.lane_cycles, self.array_pass,
+                                                           self.pass_stream_cycles, *self.pass_reads.values()))
+
+
+@dataclass(frozen=True)
 class Candidates:
-    """Shape-only facts of every candidate tile of one loop nest on one array geometry.
+    """Every candidate tile of one loop nest on one array geometry at one set of bit-widths.
 
     Everything here depends on the layer's shape, the array's rows and
     effective columns, the dataflow and the operands' bit-widths, not on
     buffer sizes, bandwidth or energies; so one table serves every hardware
-    point that shares the array (`candidate_table` caches it).
+    point that shares the array (`candidate_table` caches it). The arrays
+    that do not depend on the bit-widths are its `ArrayTiles`'.
     """
 
     tiles: TileCost
-    """The candidates, fewest ``lane_cycles`` first (`TileCost.take`)."""
+    """The candidates, fewest ``lane_cycles`` first (`ArrayTiles`)."""
     lane_cycles: np.ndarray
     """Array cycles of all instances at one MAC per PE lane, fill and drain included."""
     array_pass: np.ndarray
@@ -333,55 +364,95 @@ class Candidates:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the arrays held (each counted once: some are shared)."""
-        arrays = {id(a): a for a in (*vars(self.tiles).values(), *vars(self).values(), *self.pass_reads.values(),
-                                     *self.fill_bits.values()) if isinstance(a, np.ndarray)}
-        return sum(a.nbytes for a in arrays.values())
+        """Bytes of the arrays at this table's bit-widths (its `ArrayTiles`' are cached and counted there)."""
+        t = self.tiles
+        own = [t.weight_tile_bits, t.input_tile_bits, t.output_tile_bits, t.dram_weight_bits, t.dram_input_bits,
+               t.dram_output_bits, self.loads_bits, self.stores_bits, self.transfer_bits, self.transfer_trips,
+               self.spill_trips, self.final_tile_bits, self.no_spill]
+        extra = [a for a in (*self.fill_bits.values(), self.count) if not any(np.may_share_memory(a, b) for b in
+                                                                              (*own, t.tiles))]
+        return sum(a.nbytes for a in own + extra)
 
 
-_CANDIDATES = BoundedCache(max_bytes=2 << 30)  # about 6 array shapes of ResNet-50 (15 MB a layer shape)
+_ARRAY_TILES = BoundedCache(max_bytes=1 << 30)
+_CANDIDATES = BoundedCache(max_bytes=1 << 30)  # with the above, about 6 array shapes of ResNet-50 at 4 formats
 _MAPPINGS = BoundedCache(max_entries=8192)
 
 
-def candidate_table(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, widths: OperandWidths,
-                    lanes: int = 1, pipelined: bool = False) -> Candidates:
-    """Every candidate tile of ``nest`` folded over ``rows x wide`` (`tiling.lane_geometry`), with its
-    shape-only costs (cached). ``pipelined``: the array double-buffers its stationary operand
-    (`tiling.tile_cycles`)."""
-    key = (nest, dataflow, rows, wide, widths, lanes, pipelined)
-    found = _CANDIDATES.get(key)
+def array_tiles(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, lanes: int = 1,
+                pipelined: bool = False) -> ArrayTiles:
+    """The width-free candidates of ``nest`` on ``rows x wide``, fewest array cycles first (cached)."""
+    key = (nest, dataflow, rows, wide, lanes, pipelined)
+    found = _ARRAY_TILES.get(key)
     if found is not None:
         return found
-    tiles = evaluate_tiles(nest, widths, spatial_units(nest, dataflow, rows, wide))
-    (pass_cycles, pass_stream, pass_reads), array_pass = array_costs(nest, dataflow, rows, wide, tiles, lanes,
+    shapes = tile_shapes(nest, spatial_units(nest, dataflow, rows, wide))
+    (pass_cycles, pass_stream, pass_reads), array_pass = array_costs(nest, dataflow, rows, wide, shapes, lanes,
                                                                      pipelined)
     # Fewest array cycles first (ties in the order generated), for `_select` to read a prefix: a stable
     # sort of each candidate's pass by the rank of its cycles (a radix sort, while ranks fit 16 bits).
     _, rank = np.unique(pass_cycles, return_inverse=True)
     rank = rank.astype(np.int16 if len(pass_cycles) < 2 ** 15 else np.int32)
     by_cycles = np.argsort(rank[array_pass], kind="stable")
-    tiles, array_pass = tiles.take(by_cycles), array_pass[by_cycles]
+    array_pass = array_pass[by_cycles]
+    found = ArrayTiles(shapes=shapes.take(by_cycles), lane_cycles=pass_cycles[array_pass], array_pass=array_pass,
+                       pass_stream_cycles=pass_stream, pass_reads=pass_reads)
+    _ARRAY_TILES.put(key, found, found.nbytes)
+    return found
+
+
+def candidate_table(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, widths: OperandWidths,
+                    lanes: int = 1, pipelined: bool = False) -> Candidates:
+    """Every candidate tile of ``nest`` folded over ``rows x wide`` (`tiling.lane_geometry`), with its
+    shape-only costs at ``widths`` (cached). ``pipelined``: the array double-buffers its stationary
+    operand (`tiling.tile_cycles`)."""
+    return candidate_tables(nest, dataflow, rows, wide, [widths], lanes, pipelined)[0]
+
+
+def candidate_tables(nest: LoopNest, dataflow: Dataflow, rows: int, wide: int, widths: Sequence[OperandWidths],
+                     lanes: int = 1, pipelined: bool = False) -> list[Candidates]:
+    """`candidate_table` at each of ``widths``: the tables not cached yet are priced in one pass over
+    their shared `ArrayTiles` (`tiling.TileShapes.at`, bit-widths as a column against the candidates)."""
+    keys = [(nest, dataflow, rows, wide, w, lanes, pipelined) for w in widths]
+    found = [_CANDIDATES.get(key) for key in keys]
+    todo = list(dict.fromkeys(w for w, table in zip(widths, found, strict=True) if table is None))
+    if todo:
+        shape = array_tiles(nest, dataflow, rows, wide, lanes, pipelined)
+        priced = dict(zip(todo, _price(shape, nest, todo), strict=True))
+        for key, table in priced.items():
+            _CANDIDATES.put((nest, dataflow, rows, wide, key, lanes, pipelined), table, table.nbytes)
+        found = [table if table is not None else priced[w] for w, table in zip(widths, found, strict=True)]
+    return found
+
+
+def _price(shape: ArrayTiles, nest: LoopNest, widths: list[OperandWidths]) -> list[Candidates]:
+    """The tables of ``shape`` at each of ``widths``: every array ``[format, candidate]``, one row each."""
+    tiles = shape.shapes.at(widths)
     n = nest.instances
 
     def all_instances(values: np.ndarray) -> np.ndarray:
         return values if n == 1 else values * n
 
-    final_bits = nest.k * nest.y * nest.q * widths.output_bits * widths.output_coding
+    def column(values) -> np.ndarray:
+        return np.array(values, dtype=float)[:, None]
+
+    final_bits = nest.k * nest.y * nest.q * column([w.output_bits for w in widths]) * column(
+        [w.output_coding for w in widths])
     spill = all_instances(np.maximum(tiles.dram_output_bits - final_bits, 0))
     fills = {"weights": all_instances(tiles.dram_weight_bits), "inputs": all_instances(tiles.dram_input_bits)}
     loads = fills["weights"] + fills["inputs"] + spill / 2
     count = all_instances(tiles.tiles)
     stores = final_bits * n + spill / 2
-    table = Candidates(
-        tiles=tiles, lane_cycles=pass_cycles[array_pass], array_pass=array_pass, pass_stream_cycles=pass_stream,
-        pass_reads=pass_reads, loads_bits=loads, stores_bits=stores, count=count, transfer_bits=loads + stores,
-        transfer_trips=count * ((loads > 0).astype(float) + (stores > 0)),
-        spill_trips=count * ((loads > 0).astype(float) + (spill > 0)),
-        final_tile_bits=tiles.k * (tiles.y * float(nest.q * widths.output_bits)),
-        output_bits=final_bits * n, no_spill=spill == 0, fill_bits=fills,
-    )
-    _CANDIDATES.put(key, table, table.nbytes)
-    return table
+    transfer_trips = count * ((loads > 0).astype(float) + (stores > 0))
+    spill_trips = count * ((loads > 0).astype(float) + (spill > 0))
+    final_tile_bits = tiles.k * (tiles.y * (nest.q * column([w.output_bits for w in widths])))
+    return [Candidates(
+        tiles=tiles.row(f), lane_cycles=shape.lane_cycles, array_pass=shape.array_pass,
+        pass_stream_cycles=shape.pass_stream_cycles, pass_reads=shape.pass_reads, loads_bits=loads[f],
+        stores_bits=stores[f], count=count, transfer_bits=loads[f] + stores[f], transfer_trips=transfer_trips[f],
+        spill_trips=spill_trips[f], final_tile_bits=final_tile_bits[f], output_bits=float(final_bits[f, 0] * n),
+        no_spill=spill[f] == 0, fill_bits={operand: bits[f] for operand, bits in fills.items()},
+    ) for f in range(len(widths))]
 
 
 @dataclass(frozen=True)
@@ -666,8 +737,24 @@ class LayerKey:
         return isinstance(other, LayerKey) and self._hash == other._hash and self.layer == other.layer
 
 
-def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index: int,
-               objective: Objective, res: Residency) -> LayerMapping:
+@dataclass(frozen=True)
+class _Geometry:
+    """Where a layer's candidate table comes from on one engine (`candidate_tables`' arguments)."""
+
+    plan: PrecisionPlan
+    nest: LoopNest
+    dataflow: Dataflow
+    tall: int
+    wide: int
+    widths: OperandWidths
+    pipelined: bool
+
+    @property
+    def shape_key(self) -> tuple:
+        return self.nest, self.dataflow, self.tall, self.wide, self.plan.lanes, self.pipelined
+
+
+def _geometry(layer: Layer, acc: Accelerator, view: HardwareView, engine_index: int) -> _Geometry:
     engine = acc.engines[engine_index]
     plan = plan_precision(layer, engine)
     dataflow = engine.dataflow
@@ -676,7 +763,38 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
     widths = operand_widths(layer, engine.accum_bits, acc.sparsity.activation_compression)
     if dataflow is Dataflow.ROW_STATIONARY:
         nest = pe_pass(nest, widths, view, sum(e.pes for e in acc.engines))
-    table = candidate_table(nest, dataflow, tall, wide, widths, plan.lanes, pipelined_array(dataflow, view))
+    return _Geometry(plan, nest, dataflow, tall, wide, widths, pipelined_array(dataflow, view))
+
+
+def prime_tables(layers: Sequence[Layer], acc: Accelerator, view: HardwareView) -> None:
+    """Build the candidate tables ``layers`` will map from, on every engine of ``acc``.
+
+    Layers that differ only in their formats (one layer at every candidate of
+    a precision search) share the width-free tiles on an engine where their
+    formats run at the same lanes, and their tables are priced together, one
+    pass over the bit-widths (`candidate_tables`). Layers an engine cannot run
+    are left for `map_layer` to report.
+    """
+    shared: dict[tuple, list[OperandWidths]] = {}
+    for layer in layers:
+        if not layer.is_mac:
+            continue
+        for index in range(len(acc.engines)):
+            try:
+                g = _geometry(layer, acc, view, index)
+            except MappingError:
+                continue
+            shared.setdefault(g.shape_key, []).append(g.widths)
+    for (nest, dataflow, tall, wide, lanes, pipelined), widths in shared.items():
+        candidate_tables(nest, dataflow, tall, wide, widths, lanes, pipelined)
+
+
+def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index: int,
+               objective: Objective, res: Residency) -> LayerMapping:
+    engine = acc.engines[engine_index]
+    g = _geometry(layer, acc, view, engine_index)
+    plan, nest, dataflow, tall, wide, widths = g.plan, g.nest, g.dataflow, g.tall, g.wide, g.widths
+    table = candidate_table(nest, dataflow, tall, wide, widths, plan.lanes, g.pipelined)
     tiles = table.tiles
     needs = _tile_needs(table, view)
     fits = _Fits(needs, view)
@@ -750,5 +868,6 @@ def _tile_fold(nest: LoopNest, dataflow: Dataflow, tall: int, wide: int, tile: t
 
 def clear_caches() -> None:
     """Empty the process's candidate-table and mapping caches (results do not change, only speed)."""
+    _ARRAY_TILES.clear()
     _CANDIDATES.clear()
     _MAPPINGS.clear()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,11 +41,13 @@ __all__ = [
     "fold_window",
     "lane_geometry",
     "OperandWidths",
+    "TileShapes",
     "TileCost",
     "RESIDENT",
     "LOOP_ORDERS",
     "DISTINCT_ORDERS",
     "evaluate_tiles",
+    "tile_shapes",
     "tile_candidates",
     "spatial_units",
 ]
@@ -400,7 +403,7 @@ def tile_compute_cycles(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int
     return tile_cycles(nest, dataflow, rows, cols, k, c, y, lanes, pipelined)[0]
 
 
-def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles: TileCost,
+def array_costs(nest: LoopNest, dataflow: Dataflow, rows: int, cols: int, tiles: TileShapes,
                 lanes: int = 1, pipelined: bool = False) -> tuple:
     """The array's passes over the candidates' tiles, and which pass each candidate makes.
 
@@ -525,8 +528,121 @@ def tile_candidates(extent: int, unit: int = 1, limit: int = 24) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class TileShapes:
+    """Every candidate tile of one loop nest without its bit-widths: the element side of `evaluate_tiles`.
+
+    Tile sizes, loop order and what is held whole; the elements one tile puts
+    in each buffer and how often each operand crosses the DRAM interface follow
+    from them (`_Elements`). Bits are those counts times each operand's bits
+    per element, so one set of shapes prices any number of formats, all at
+    once (`at`).
+    """
+
+    nest: LoopNest
+    k: np.ndarray
+    c: np.ndarray
+    y: np.ndarray
+    order: np.ndarray
+    """Index into `LOOP_ORDERS`."""
+    tiles: np.ndarray
+    """Number of tiles per instance."""
+    resident: np.ndarray
+    """Bitmask of the operands held whole on chip (`RESIDENT` bits): fetched once, however the loops turn."""
+    base: np.ndarray
+    """Index of the candidate with the same tile and loop order and nothing held whole (itself, if so)."""
+    orders_per_shape: int = len(LOOP_ORDERS)
+    """The first ``len(base)`` candidates with nothing held whole come in runs of this many loop orders
+    per (k, c, y); candidates holding an operand whole follow them (until `take` rearranges them)."""
+
+    def take(self, order: np.ndarray) -> TileShapes:
+        """The candidates rearranged as ``order`` (a permutation) lists them, ``base`` following them.
+
+        The generation layout (runs of ``orders_per_shape`` loop orders, nothing
+        held first) is gone afterwards, so `array_costs` must see the shapes before.
+        Tile sizes and indices come back as 32-bit integers (a dimension is at
+        most `workloads.limits.MAX_DIM`), loop orders as 8-bit ones.
+        """
+        position = np.empty(len(order), dtype=np.int32)
+        position[order] = np.arange(len(order), dtype=np.int32)
+        return dataclasses.replace(
+            self, k=self.k[order].astype(np.int32), c=self.c[order].astype(np.int32),
+            y=self.y[order].astype(np.int32), order=self.order[order].astype(np.int8), tiles=self.tiles[order],
+            resident=self.resident[order], base=position[self.base[order]], orders_per_shape=0)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+
+    def at(self, widths: Sequence[OperandWidths]) -> TileCost:
+        """The candidates' buffer needs and DRAM traffic in bits at each of ``widths``, in one pass: every
+        bits array ``[format, candidate]`` (`TileCost.row` takes one format's).
+
+        Each product is formed in the order `evaluate_tiles` always formed it
+        (elements x bits, then the refetch factor), so the bits do not depend
+        on how many formats are priced together.
+        """
+        n, e = self.nest, _Elements.of(self)
+
+        def column(values) -> np.ndarray:
+            return np.array(values, dtype=float)[:, None]
+
+        w_bits, i_bits = column([w.weight_bits for w in widths]), column([w.input_bits for w in widths])
+        accum, coding = column([w.accum_bits for w in widths]), column([w.input_coding for w in widths])
+        outputs = n.k * n.y * n.q
+        w_total = n.k * n.c * n.r * n.s * w_bits / n.diagonal
+        o_final = outputs * column([w.output_bits for w in widths]) * column([w.output_coding for w in widths])
+        shared = {name: getattr(self, name) for name in ("k", "c", "y", "order", "tiles", "resident", "base")}
+        return TileCost(
+            **shared, weight_tile_bits=e.weight * w_bits / n.diagonal, input_tile_bits=e.input * i_bits,
+            output_tile_bits=e.output * accum, dram_weight_bits=w_total * e.weight_trips,
+            dram_input_bits=e.input_pass * i_bits * coding * e.input_trips,
+            dram_output_bits=o_final + e.psum_trips * (outputs * accum), orders_per_shape=self.orders_per_shape)
+
+
+@dataclass(frozen=True)
+class _Elements:
+    """The element counts of `TileShapes`' candidates (integers held as exact floats)."""
+
+    weight: np.ndarray
+    """Weights one tile holds (the whole tensor where held), before block-diagonal packing."""
+    input: np.ndarray
+    """Input elements one tile holds (the whole tensor where held)."""
+    output: np.ndarray
+    """Partial sums one tile holds (the whole output where held)."""
+    weight_trips: np.ndarray
+    """Times the weights cross the DRAM interface: ``ty`` unless ``y`` is innermost or they are held."""
+    input_pass: np.ndarray
+    """Input elements one pass over the inputs reads (halo rows re-read; the tensor once where held)."""
+    input_trips: np.ndarray
+    """Passes over the inputs: ``tk`` unless ``k`` is innermost or they are held."""
+    psum_trips: np.ndarray
+    """Partial-sum round trips through DRAM: ``2 (tc - 1)`` unless ``c`` is innermost or outputs are held."""
+
+    @staticmethod
+    def of(shapes: TileShapes, held: tuple[np.ndarray | bool, ...] | None = None) -> _Elements:
+        nest = shapes.nest
+        k, c, y = (np.asarray(v, dtype=np.int64) for v in (shapes.k, shapes.c, shapes.y))
+        inner = _INNERMOST[shapes.order]
+        if held is None:
+            held = tuple((shapes.resident >> i & 1).astype(bool) for i in range(3))
+        tk, tc, ty = -(-nest.k // k), -(-nest.c // c), -(-nest.y // y)
+        rows_in = np.minimum((y - 1) * nest.stride + nest.halo + nest.stride,
+                             nest.input_elements // max(nest.c * nest.input_cols, 1))
+        i_pass = np.maximum(ty * rows_in * nest.c * nest.input_cols, nest.input_elements)
+        return _Elements(
+            weight=np.where(held[0], nest.k * nest.c * nest.r * nest.s, k * c * nest.r * nest.s),
+            input=np.where(held[1], nest.input_elements, c * rows_in * nest.input_cols),
+            output=np.where(held[2], nest.k * nest.y * nest.q, k * y * nest.q),
+            weight_trips=np.where(held[0] | (inner == "y"), 1, ty),
+            input_pass=np.where(held[1], nest.input_elements, i_pass),
+            input_trips=np.where(held[1] | (inner == "k"), 1, tk),
+            psum_trips=np.where(held[2] | (inner == "c"), 0, 2 * (tc - 1)),
+        )
+
+
+@dataclass(frozen=True)
 class TileCost:
-    """Vectorized costs of tile candidates (one entry per candidate)."""
+    """Vectorized costs of tile candidates at one set of bit-widths (one entry per candidate)."""
 
     k: np.ndarray
     c: np.ndarray
@@ -548,28 +664,17 @@ class TileCost:
     base: np.ndarray
     """Index of the candidate with the same tile and loop order and nothing held whole (itself, if so)."""
     orders_per_shape: int = len(LOOP_ORDERS)
-    """The first ``len(base)`` candidates with nothing held whole come in runs of this many loop orders
-    per (k, c, y); candidates holding an operand whole follow them."""
+    """As `TileShapes.orders_per_shape`."""
 
     @property
     def dram_bits(self) -> np.ndarray:
         return self.dram_weight_bits + self.dram_input_bits + self.dram_output_bits
 
-    def take(self, order: np.ndarray) -> TileCost:
-        """The candidates rearranged as ``order`` (a permutation) lists them, ``base`` following them.
-
-        The generation layout (runs of ``orders_per_shape`` loop orders, nothing
-        held first) is gone afterwards, so `array_costs` must see the table before.
-        Tile sizes and indices come back as 32-bit integers (a dimension is at
-        most `workloads.limits.MAX_DIM`), loop orders as 8-bit ones.
-        """
-        position = np.empty(len(order), dtype=np.int32)
-        position[order] = np.arange(len(order), dtype=np.int32)
-        fields = {f.name: getattr(self, f.name)[order] for f in dataclasses.fields(self)
-                  if isinstance(getattr(self, f.name), np.ndarray)}
-        fields.update({name: fields[name].astype(np.int32) for name in ("k", "c", "y")},
-                      order=fields["order"].astype(np.int8), base=position[fields["base"]])
-        return dataclasses.replace(self, **fields, orders_per_shape=0)
+    def row(self, f: int) -> TileCost:
+        """The costs at the ``f``-th bit-widths of a `TileShapes.at` pricing (views, not copies)."""
+        bits = ("weight_tile_bits", "input_tile_bits", "output_tile_bits", "dram_weight_bits", "dram_input_bits",
+                "dram_output_bits")
+        return dataclasses.replace(self, **{name: getattr(self, name)[f] for name in bits})
 
 
 def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, int, int] = (1, 1, 1),
@@ -592,6 +697,8 @@ def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, in
     whose inputs and outputs fit the TPU's unified buffer and accumulators
     thus moves only its compulsory traffic, however small its weight tiles.
 
+    The counting is `tile_shapes` (elements), the pricing `TileShapes.at` (bits).
+
     Examples
     --------
     A 4 x 4 x 4 GEMM tiled by 2 along k with ``y`` innermost reads its inputs
@@ -605,6 +712,12 @@ def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, in
     ...                                               t.dram_input_bits[split])]
     [(0, 128, 256), (2, 128, 128)]
     """
+    return tile_shapes(nest, spatial, orders).at([widths]).row(0)
+
+
+def tile_shapes(nest: LoopNest, spatial: tuple[int, int, int] = (1, 1, 1),
+                orders: tuple[int, ...] = DISTINCT_ORDERS) -> TileShapes:
+    """The candidates of `evaluate_tiles` without bit-widths: see there."""
     ks = tile_candidates(nest.k, spatial[0])
     cs = tile_candidates(nest.c, spatial[1])
     ys = tile_candidates(nest.y, spatial[2])
@@ -612,45 +725,20 @@ def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, in
         axis.ravel()
         for axis in np.meshgrid(ks, cs, ys, np.asarray(orders), indexing="ij")
     )
-    tk, tc, ty = -(-nest.k // k), -(-nest.c // c), -(-nest.y // y)
-    rows_in = (y - 1) * nest.stride + nest.halo + nest.stride
-    rows_in = np.minimum(rows_in, nest.input_elements // max(nest.c * nest.input_cols, 1))
-    w_tile = k * c * nest.r * nest.s * widths.weight_bits / nest.diagonal
-    i_tile = c * rows_in * nest.input_cols * widths.input_bits
-    o_tile = k * y * nest.q * widths.accum_bits
-    inner = _INNERMOST[order]
-    w_total = nest.k * nest.c * nest.r * nest.s * widths.weight_bits / nest.diagonal
-    i_pass = (np.maximum(ty * rows_in * nest.c * nest.input_cols, nest.input_elements) * widths.input_bits
-              * widths.input_coding)
-    o_final = nest.k * nest.y * nest.q * widths.output_bits * widths.output_coding
-    o_psum = nest.k * nest.y * nest.q * widths.accum_bits
-    dram_w = np.where(inner == "y", w_total, w_total * ty)
-    dram_i = np.where(inner == "k", i_pass, i_pass * tk)
-    dram_o = np.where(inner == "c", o_final, o_final + 2 * (tc - 1) * o_psum)
-    # Holding an operand whole: its buffer needs the whole tensor (partial sums at accumulator width),
-    # and it crosses the DRAM interface once (inputs without the halo rows tiles re-read).
-    whole = (w_total, nest.input_elements * widths.input_bits, nest.k * nest.y * nest.q * widths.accum_bits)
-    compulsory = (w_total, nest.input_elements * widths.input_bits * widths.input_coding, o_final)
-    base = np.arange(len(k))
-    need, dram = [w_tile, i_tile, o_tile], [dram_w, dram_i, dram_o]
-    variants, masks = [base], [np.zeros(len(k), dtype=np.int8)]
-    refetched = [dram[i] > compulsory[i] for i in range(3)]
+    tiles = (-(-nest.k // k)) * (-(-nest.c // c)) * (-(-nest.y // y))
+    plain = TileShapes(nest=nest, k=k, c=c, y=y, order=order, tiles=tiles, resident=np.zeros(len(k), dtype=np.int8),
+                       base=np.arange(len(k)), orders_per_shape=len(orders))
+    e = _Elements.of(plain, (False, False, False))
+    refetched = [e.weight_trips > 1, e.input_pass * e.input_trips > nest.input_elements, e.psum_trips > 0]
+    variants, masks = [plain.base], [plain.resident]
     for mask in _RESIDENT_SETS:
         held = [i for i in range(3) if mask >> i & 1]
         chosen = np.flatnonzero(np.logical_and.reduce([refetched[i] for i in held]))
         variants.append(chosen)
         masks.append(np.full(len(chosen), mask, dtype=np.int8))
-    index, resident = np.concatenate(variants).astype(np.int32), np.concatenate(masks)
-    for i in range(3):
-        held = (resident >> i & 1).astype(bool)
-        need[i] = np.where(held, whole[i], need[i][index])
-        dram[i] = np.where(held, compulsory[i], dram[i][index])
-    return TileCost(
-        k=k[index], c=c[index], y=y[index], order=order[index],
-        weight_tile_bits=need[0], input_tile_bits=need[1], output_tile_bits=need[2],
-        dram_weight_bits=dram[0], dram_input_bits=dram[1], dram_output_bits=dram[2],
-        tiles=(tk * tc * ty)[index], resident=resident, base=index, orders_per_shape=len(orders),
-    )
+    index = np.concatenate(variants).astype(np.int32)
+    return dataclasses.replace(plain, k=k[index], c=c[index], y=y[index], order=order[index], tiles=tiles[index],
+                               resident=np.concatenate(masks), base=index)
 
 
 def layer_cycles(

@@ -2,11 +2,13 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from hwmodels import load_hardware
-from simulator import SimOptions, map_graph, price, simulate
+from simulator import SimOptions, hardware_view, map_graph, price, simulate
 from workloads import apply_quant, load_workload
+from workloads.graph import LayerGraph
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +84,44 @@ def test_a_graph_costs_the_same_on_a_fresh_object_and_after_a_sweep(graph):
     clear_caches()
     fresh = simulate(apply_quant(load_workload("resnet18"), "w8a8"), small)
     assert warm.model_dump() == fresh.model_dump()
+
+
+def test_one_set_of_tile_shapes_priced_at_three_weight_widths_by_hand():
+    # A 4 x 4 x 4 GEMM, the tile k=2, c=4, y=4 with y innermost and nothing held whole: the weights stay
+    # while the rows stream, so they cross DRAM once (16 elements) and the inputs once per k tile (2 x 16);
+    # a tile holds 2 x 4 weights, 4 x 4 inputs and 2 x 4 partial sums (32-bit).
+    from simulator.tiling import LOOP_ORDERS, LoopNest, OperandWidths, tile_shapes
+
+    nest = LoopNest(instances=1, k=4, c=4, y=4, q=1, r=1, s=1, stride=1, halo=0, input_cols=1, input_elements=16)
+    shapes = tile_shapes(nest)
+    priced = shapes.at([OperandWidths(w, 8, 8, 32) for w in (8, 4, 2)])
+    tile = np.flatnonzero((shapes.k == 2) & (shapes.c == 4) & (shapes.y == 4) & (shapes.resident == 0)
+                          & (shapes.order == LOOP_ORDERS.index("kcy")))
+    assert len(tile) == 1
+    assert priced.weight_tile_bits[:, tile[0]].tolist() == [64, 32, 16]
+    assert priced.dram_weight_bits[:, tile[0]].tolist() == [128, 64, 32]
+    assert priced.input_tile_bits[:, tile[0]].tolist() == [128] * 3
+    assert priced.dram_input_bits[:, tile[0]].tolist() == [256] * 3
+    assert priced.output_tile_bits[:, tile[0]].tolist() == [256] * 3
+
+
+def test_formats_sharing_an_array_are_priced_from_one_set_of_tiles():
+    # edge-npu computes in int8: w8a8, w4a8 and w2a8 all run at one MAC per PE, so a layer at the three
+    # formats shares its tiles and the mapper finds all three tables built; priming changes no mapping.
+    from simulator import mapping
+
+    acc = load_hardware("edge-npu")
+    view = hardware_view(acc)
+    conv = load_workload("resnet18").layer("layer1.0.conv1")
+    layers = [apply_quant(LayerGraph([conv]), q).layer("layer1.0.conv1") for q in ("w8a8", "w4a8", "w2a8")]
+    mapping.clear_caches()
+    unprimed = [mapping.map_layer(layer, acc, view) for layer in layers]
+    mapping.clear_caches()
+    mapping.prime_tables(layers, acc, view)
+    assert (len(mapping._ARRAY_TILES), len(mapping._CANDIDATES)) == (1, 3)
+    primed = [mapping.map_layer(layer, acc, view) for layer in layers]
+    assert (len(mapping._ARRAY_TILES), len(mapping._CANDIDATES)) == (1, 3)
+    assert primed == unprimed
+    # Fewer weight bits, less weight traffic: the same tiles, priced at 8, 4 and 2 bits.
+    weights = [m.dram_bits["weights"] for m in primed]
+    assert weights[0] > weights[1] > weights[2]
