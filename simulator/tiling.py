@@ -494,6 +494,8 @@ _RESIDENT_SETS = (0b001, 0b010, 0b100, 0b011, 0b101, 0b110)
 LOOP_ORDERS = ("kcy", "kyc", "cky", "cyk", "yck", "ykc")
 """Outer-to-inner orders of the three tiled loops; only the innermost one changes reuse."""
 _INNERMOST = np.array([order[-1] for order in LOOP_ORDERS])
+_INNERMOST_LOOP = np.array(["kcy".index(order[-1]) for order in LOOP_ORDERS], dtype=np.int8)
+"""The innermost loop of each order as 0, 1, 2 for k, c, y (integer compares are cheaper than text)."""
 DISTINCT_ORDERS = tuple(LOOP_ORDERS.index(next(o for o in LOOP_ORDERS if o[-1] == inner)) for inner in "yck")
 """The first order of each innermost-loop class (``kcy``, ``kyc``, ``cyk``): the others cost the same."""
 
@@ -620,12 +622,14 @@ class _Elements:
 
     @staticmethod
     def of(shapes: TileShapes, held: tuple[np.ndarray | bool, ...] | None = None) -> _Elements:
+        # In floats: every count is an integer far below 2**53, so exact, and ceil(K / k) of correctly
+        # rounded quotients is exact for dimensions below 2**26; floats divide much faster than integers.
         nest = shapes.nest
-        k, c, y = (np.asarray(v, dtype=np.int64) for v in (shapes.k, shapes.c, shapes.y))
-        inner = _INNERMOST[shapes.order]
+        k, c, y = (np.asarray(v, dtype=float) for v in (shapes.k, shapes.c, shapes.y))
+        inner = _INNERMOST_LOOP[shapes.order]
         if held is None:
             held = tuple((shapes.resident >> i & 1).astype(bool) for i in range(3))
-        tk, tc, ty = -(-nest.k // k), -(-nest.c // c), -(-nest.y // y)
+        tk, tc, ty = np.ceil(nest.k / k), np.ceil(nest.c / c), np.ceil(nest.y / y)
         rows_in = np.minimum((y - 1) * nest.stride + nest.halo + nest.stride,
                              nest.input_elements // max(nest.c * nest.input_cols, 1))
         i_pass = np.maximum(ty * rows_in * nest.c * nest.input_cols, nest.input_elements)
@@ -633,10 +637,10 @@ class _Elements:
             weight=np.where(held[0], nest.k * nest.c * nest.r * nest.s, k * c * nest.r * nest.s),
             input=np.where(held[1], nest.input_elements, c * rows_in * nest.input_cols),
             output=np.where(held[2], nest.k * nest.y * nest.q, k * y * nest.q),
-            weight_trips=np.where(held[0] | (inner == "y"), 1, ty),
+            weight_trips=np.where(held[0] | (inner == 2), 1, ty),
             input_pass=np.where(held[1], nest.input_elements, i_pass),
-            input_trips=np.where(held[1] | (inner == "k"), 1, tk),
-            psum_trips=np.where(held[2] | (inner == "c"), 0, 2 * (tc - 1)),
+            input_trips=np.where(held[1] | (inner == 0), 1, tk),
+            psum_trips=np.where(held[2] | (inner == 1), 0, 2 * (tc - 1)),
         )
 
 
