@@ -23,6 +23,7 @@ from hwmodels._model import Bits, Count, FrozenModel, Milliwatts, SquareMillimet
 from hwmodels.compute import Dataflow, FixedPrecision, Precision
 from hwmodels.errors import ConfigError
 from hwmodels.formats import FormatInfo, can_represent, pair_label, parse_format_name
+from vocabulary.formats import FormatKind
 
 __all__ = ["MacArray", "VectorUnit"]
 
@@ -135,10 +136,16 @@ class MacArray(FrozenModel):
             return (weight.name, act.name) in self.supported
         return self.precision.native(weight, act)
 
-    def resolve(self, weight_format: str, act_format: str) -> tuple[str, str]:
+    def resolve(self, weight_format: str, act_format: str, *, offset_activations: bool = False) -> tuple[str, str]:
         """The (weight, activation) formats the array actually executes for the requested pair.
 
-        A natively supported pair comes back unchanged. Otherwise, if
+        A natively supported pair comes back unchanged. With
+        ``offset_activations`` (the weights are constants), unsigned integer
+        activations that the array does not take run as the signed integers of
+        their width, each value less ``2**(bits - 1)``, when that pair is native:
+        exact, as a compiler does it for asymmetric uint8 activations on int8
+        arrays (``sum w (x - z) = sum w (x - 128) + (128 - z) sum w``, the last
+        term a per-channel constant folded into the bias). Otherwise, if
         ``allow_promotion`` is true, the pair is promoted to the supported pair
         with the fewest total bits that holds both operands exactly (ties: the
         pair that keeps integers integer, then the faster pair, then list order).
@@ -155,10 +162,16 @@ class MacArray(FrozenModel):
         ('int8', 'int8')
         >>> tpu.resolve("int4", "int12")
         ('int8', 'int16')
+        >>> tpu.resolve("int8", "uint8"), tpu.resolve("int8", "uint8", offset_activations=True)
+        (('int8', 'int16'), ('int8', 'int8'))
         """
         weight, act = parse_format_name(weight_format), parse_format_name(act_format)
         if self._native(weight, act):
             return weight.name, act.name
+        if offset_activations and act.family is FormatKind.UINT:
+            signed = parse_format_name(f"int{act.bits}")
+            if self._native(weight, signed):
+                return weight.name, signed.name
         asked = f"weights={weight.name}, activations={act.name}"
         if not self.allow_promotion:
             raise ConfigError(

@@ -161,7 +161,9 @@ def plan_precision(layer: Layer, engine: MacArray) -> PrecisionPlan:
     """
     w_fmt, a_fmt = compute_spec(layer).compute_formats
     try:
-        w_name, a_name = engine.resolve(_executed_format(w_fmt), _executed_format(a_fmt))
+        # Unsigned activations against constant weights may run offset into signed ones (`MacArray.resolve`).
+        w_name, a_name = engine.resolve(_executed_format(w_fmt), _executed_format(a_fmt),
+                                        offset_activations=layer.has_static_weights)
         w_run, a_run = parse_format(w_name), parse_format(a_name)
         floating = w_run.is_float or a_run.is_float
         array_rate = engine.format_macs_per_cycle(w_name, a_name)

@@ -268,3 +268,19 @@ def test_cli_says_which_policy_it_used(models, capsys):
         main(["workload", str(models["qdq4"])])
     assert done.value.code == 0
     assert "qdq4 @ declared" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["dynamic", "mlp_dynamic", "qdq"])
+@pytest.mark.parametrize("preset", ["edge-npu", "gemmini", "nvdla"])
+def test_uint8_activations_run_offset_into_int8_at_int8_speed(models, name, preset):
+    # onnxruntime's dynamic quantizer (and its static QUInt8 activations) give uint8 activations with a
+    # zero point. These arrays take no uint8 (nvdla would promote it to int16), so they run them as
+    # int8, each value less 128 (the correction 128 x the sum of the weights is a per-channel constant
+    # in the bias): every MAC layer takes exactly the array cycles of the same layer at w8a8.
+    from qcosim.api import simulate
+
+    declared = simulate(models[name], preset)
+    as_int8 = simulate(models[name], preset, "w8a8")
+    macs = [(r.name, r.mapping.executed_formats, r.breakdown.array_cycles) for r in declared.layers if r.macs]
+    assert macs and all(formats == ("int8", "int8") for _, formats, _ in macs)
+    assert [cycles for *_, cycles in macs] == [r.breakdown.array_cycles for r in as_int8.layers if r.macs]
