@@ -168,7 +168,7 @@ class MacArray(FrozenModel):
         weight, act = parse_format_name(weight_format), parse_format_name(act_format)
         if self._native(weight, act):
             return weight.name, act.name
-        if offset_activations and act.family is FormatKind.UINT:
+        if offset_activations and act.family is FormatKind.UINT and act.bits >= 2:  # int1 would be binary (+-1)
             signed = parse_format_name(f"int{act.bits}")
             if self._native(weight, signed):
                 return weight.name, signed.name

@@ -102,10 +102,12 @@ class _Flows:
     """Partial sums written out and read back (each way)."""
 
 
-def gated_fraction(layer: Layer, acc: Accelerator) -> float:
+def gated_fraction(layer: Layer, acc: Accelerator, m: LayerMapping | None = None) -> float:
     """Fraction of a MAC layer's MACs and weight-register reads that happen: its input density on a chip
-    that gates zero inputs (Eyeriss, JSSC 2017, Sec. V-C), 1.0 elsewhere."""
-    return layer.input_density if acc.sparsity.zero_gating and layer.is_mac else 1.0
+    that gates zero inputs (Eyeriss, JSSC 2017, Sec. V-C), 1.0 elsewhere, and 1.0 where mapping ``m``
+    runs its activations offset (`PrecisionPlan.activations_offset`: zeros reach the PEs as -2**(b-1))."""
+    offset = m is not None and m.precision.activations_offset
+    return layer.input_density if acc.sparsity.zero_gating and layer.is_mac and not offset else 1.0
 
 
 def _dram_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, res: Residency,
@@ -198,7 +200,7 @@ def mac_layer_counts(
     """Counts of a conv/gemm/matmul layer under mapping ``m``."""
     counts = LayerCounts(layer=layer, mapping=m, engine=m.engine, compute_cycles=m.compute_cycles)
     flows = _dram_traffic(counts, m, layer, res, acc)
-    _buffer_traffic(counts, m, layer, view, flows, gated_fraction(layer, acc))
+    _buffer_traffic(counts, m, layer, view, flows, gated_fraction(layer, acc, m))
     counts.quant = count_quant_actions(layer, compute_spec(layer), weight_reads=round(m.array_reads["weights"]))
     counts.vector_ops = epilogue_ops(layer)
     counts.vector_bits, counts.vector_floating = vector_format(layer, m.precision.accum_bits)

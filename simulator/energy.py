@@ -90,7 +90,7 @@ def _mac_pj(counts: LayerCounts, acc: Accelerator, table) -> tuple[float, float]
         padded = engine.padded_bits(plan.weight_bits, plan.act_bits, floating=False)
         executed = mac_pj(*padded, engine.accum_bits, floating=False, table=table)
         ideal = mac_pj(w_fmt.bits, a_fmt.bits, accum, floating=False, table=table)
-    macs = counts.layer.macs * gated_fraction(counts.layer, acc)
+    macs = counts.layer.macs * gated_fraction(counts.layer, acc, m)
     return macs * executed, macs * max(executed - ideal, 0.0)
 
 

@@ -82,6 +82,9 @@ class PrecisionPlan:
     """Whole-array MACs per cycle at these formats."""
     accum_bits: int
     """Accumulator width of the engine (what partial sums occupy)."""
+    activations_offset: bool = False
+    """Unsigned activations run as the signed integers of their width, less ``2**(bits - 1)``
+    (`hwmodels.MacArray.resolve`): a zero no longer reaches the PEs as a zero."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ def plan_precision(layer: Layer, engine: MacArray) -> PrecisionPlan:
         raise MappingError(layer.name, exc.message) from None
     per_pe = array_rate / engine.pes
     lanes = max(1, math.floor(per_pe + 1e-9))
+    asked = parse_format(_executed_format(a_fmt))
     return PrecisionPlan(
         weight_format=w_name,
         act_format=a_name,
@@ -181,6 +185,7 @@ def plan_precision(layer: Layer, engine: MacArray) -> PrecisionPlan:
         cycles_per_mac=lanes / per_pe,
         peak_macs_per_cycle=array_rate,
         accum_bits=engine.accum_bits,
+        activations_offset=asked.kind is FormatKind.UINT and a_run.kind is FormatKind.INT and a_run.bits == asked.bits,
     )
 
 
@@ -217,7 +222,7 @@ def pipelined_array(dataflow: Dataflow, view: HardwareView) -> bool:
     return register is not None and register.double_buffered
 
 
-def _tile_needs(table: Candidates, view: HardwareView) -> dict[str, tuple[np.ndarray, int, int]]:
+def _tile_needs(table: Candidates, view: HardwareView) -> dict[str, tuple[np.ndarray, float, float]]:
     """Bits each buffer must hold for one tile of every candidate, and the smallest and largest such need.
 
     Weights and inputs land in their DRAM-facing levels. Partial sums
@@ -239,7 +244,7 @@ def _tile_needs(table: Candidates, view: HardwareView) -> dict[str, tuple[np.nda
                                     table.final_tile_bits), strict=True):
         if level is not None:
             need[level] = need[level] + bits if level in need else bits
-    found = {level: (bits, int(np.min(bits)), int(np.max(bits))) for level, bits in need.items()}
+    found = {level: (bits, float(np.min(bits)), float(np.max(bits))) for level, bits in need.items()}
     table.needs[layout] = found
     return found
 
@@ -251,7 +256,7 @@ class _Fits:
     a buffer that no candidate fits (then none does).
     """
 
-    def __init__(self, need: dict[str, tuple[np.ndarray, int, int]], view: HardwareView):
+    def __init__(self, need: dict[str, tuple[np.ndarray, float, float]], view: HardwareView):
         self.full: str | None = None
         self.limits: list[tuple[np.ndarray, int]] = []
         for level in view.levels:
@@ -447,14 +452,25 @@ def _price(shape: ArrayTiles, nest: LoopNest, widths: list[OperandWidths]) -> li
     stores = final_bits * n + spill / 2
     transfer_trips = count * ((loads > 0).astype(float) + (stores > 0))
     spill_trips = count * ((loads > 0).astype(float) + (spill > 0))
-    final_tile_bits = tiles.k * (tiles.y * (nest.q * column([w.output_bits for w in widths])))
-    return [Candidates(
-        tiles=tiles.row(f), lane_cycles=shape.lane_cycles, array_pass=shape.array_pass,
-        pass_stream_cycles=shape.pass_stream_cycles, pass_reads=shape.pass_reads, loads_bits=loads[f],
-        stores_bits=stores[f], count=count, transfer_bits=loads[f] + stores[f], transfer_trips=transfer_trips[f],
-        spill_trips=spill_trips[f], final_tile_bits=final_tile_bits[f], output_bits=float(final_bits[f, 0] * n),
-        no_spill=spill[f] == 0, fill_bits={operand: bits[f] for operand, bits in fills.items()},
-    ) for f in range(len(widths))]
+    final_tile_bits = tiles.k * tiles.y * nest.q * column([w.output_bits for w in widths])  # y is int64
+    copy = len(widths) > 1  # each table is cached on its own: a shared row would keep the others alive
+
+    def row(values: np.ndarray, f: int) -> np.ndarray:
+        return values[f].copy() if copy else values[f]
+
+    tables = []
+    for f in range(len(widths)):
+        cost = tiles.row(f, copy)
+        tables.append(Candidates(
+            tiles=cost, lane_cycles=shape.lane_cycles, array_pass=shape.array_pass,
+            pass_stream_cycles=shape.pass_stream_cycles, pass_reads=shape.pass_reads, loads_bits=row(loads, f),
+            stores_bits=row(stores, f), count=count, transfer_bits=loads[f] + stores[f],
+            transfer_trips=row(transfer_trips, f), spill_trips=row(spill_trips, f),
+            final_tile_bits=row(final_tile_bits, f), output_bits=float(final_bits[f, 0] * n),
+            no_spill=spill[f] == 0, fill_bits={"weights": all_instances(cost.dram_weight_bits),
+                                               "inputs": all_instances(cost.dram_input_bits)},
+        ))
+    return tables
 
 
 @dataclass(frozen=True)
@@ -662,13 +678,15 @@ def _select(scorer: _Scorer, reads: dict, busy: np.ndarray, fits: _Fits, widths:
         # The exact latency of the few best bounded is a tight ceiling.
         best = np.argpartition(bound, _CEILING_FROM)[:_CEILING_FROM] if probe > _CEILING_FROM else np.arange(probe)
         ceiling = scorer.latency(busy, best[np.isfinite(bound[best])]).min()
-        # Only these can reach the best whole-cycle latency:
+        # Only these can reach the best whole-cycle latency (the bound adds its terms in another order than
+        # `layer_cycles`, so it may round a few ulps above a latency it equals: compared with slack):
         end = int(np.searchsorted(busy, ceiling, side="right"))
-        idx = np.flatnonzero(bound[:end] <= ceiling)
+        reach = ceiling * (1 + 1e-9)
+        idx = np.flatnonzero(bound[:end] <= reach)
         if end > probe:
             rest = slice(probe, end)
             idx = np.concatenate([idx, probe + np.flatnonzero(
-                _masked(scorer.latency_bound(busy, rest), fits(rest)) <= ceiling)])
+                _masked(scorer.latency_bound(busy, rest), fits(rest)) <= reach)])
     else:
         ok = fits(slice(0, n))
         idx = np.arange(n) if ok is None else np.flatnonzero(ok)

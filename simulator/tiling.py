@@ -561,15 +561,16 @@ class TileShapes:
 
         The generation layout (runs of ``orders_per_shape`` loop orders, nothing
         held first) is gone afterwards, so `array_costs` must see the shapes before.
-        Tile sizes and indices come back as 32-bit integers (a dimension is at
-        most `workloads.limits.MAX_DIM`), loop orders as 8-bit ones.
+        Filter and channel tiles come back as 32-bit integers (at most a layer's
+        ``k`` or ``c``, each at most `workloads.limits.MAX_DIM`), loop orders as
+        8-bit ones; row tiles stay 64-bit (``y`` is batch x output rows).
         """
         position = np.empty(len(order), dtype=np.int32)
         position[order] = np.arange(len(order), dtype=np.int32)
         return dataclasses.replace(
-            self, k=self.k[order].astype(np.int32), c=self.c[order].astype(np.int32),
-            y=self.y[order].astype(np.int32), order=self.order[order].astype(np.int8), tiles=self.tiles[order],
-            resident=self.resident[order], base=position[self.base[order]], orders_per_shape=0)
+            self, k=self.k[order].astype(np.int32), c=self.c[order].astype(np.int32), y=self.y[order],
+            order=self.order[order].astype(np.int8), tiles=self.tiles[order], resident=self.resident[order],
+            base=position[self.base[order]], orders_per_shape=0)
 
     @property
     def nbytes(self) -> int:
@@ -674,11 +675,13 @@ class TileCost:
     def dram_bits(self) -> np.ndarray:
         return self.dram_weight_bits + self.dram_input_bits + self.dram_output_bits
 
-    def row(self, f: int) -> TileCost:
-        """The costs at the ``f``-th bit-widths of a `TileShapes.at` pricing (views, not copies)."""
+    def row(self, f: int, copy: bool = False) -> TileCost:
+        """The costs at the ``f``-th bit-widths of a `TileShapes.at` pricing (views, or copies that keep no
+        other format's bits alive)."""
         bits = ("weight_tile_bits", "input_tile_bits", "output_tile_bits", "dram_weight_bits", "dram_input_bits",
                 "dram_output_bits")
-        return dataclasses.replace(self, **{name: getattr(self, name)[f] for name in bits})
+        return dataclasses.replace(self, **{name: getattr(self, name)[f].copy() if copy else getattr(self, name)[f]
+                                            for name in bits})
 
 
 def evaluate_tiles(nest: LoopNest, widths: OperandWidths, spatial: tuple[int, int, int] = (1, 1, 1),

@@ -273,3 +273,14 @@ def test_vector_unit_rates():
 def test_bad_operand_width():
     with pytest.raises(ConfigError, match=r"operand widths must be >= 1 bit \(got weight_bits=0"):
         array(FIXED8).macs_per_cycle(0, 8)
+
+
+def test_unsigned_activations_offset_into_signed_ones_of_their_width_only():
+    # uint8 - 128 fits int8 exactly; uint1 - 1 is {-1, 0}, not the +-1 of binary, so it is not offset.
+    from hwmodels import MacArray
+
+    array = MacArray(name="mxu", rows=4, cols=4, supported=["int8", ["int8", "binary"], ["int8", "int2"]])
+    assert array.resolve("int8", "uint8", offset_activations=True) == ("int8", "int8")
+    assert array.resolve("int8", "uint1", offset_activations=True) == ("int8", "int2")
+    with pytest.raises(ConfigError, match="no supported format holds them"):
+        array.resolve("int8", "uint16", offset_activations=True)

@@ -126,3 +126,40 @@ def test_utilization_is_macs_over_cycles_times_chip_peak():
     for layer in result.layers:
         per_layer = layer.macs / (layer.cycles * peak) if layer.macs else 0.0
         assert layer.utilization == pytest.approx(per_layer, rel=1e-12), layer.name
+
+
+def test_row_tiles_past_two_to_the_31_map_as_they_are():
+    # A 1x1 conv over 192 images of 2**24 x 1 pixels: y = n x p = 3 x 2**30 rows, within the workload
+    # limits (each of n and p at most 2**24). Row tiles once wrapped to negative 32-bit values here,
+    # and negative tiles fitted every buffer.
+    layer = Layer(name="tall", op="conv", n=192, k=256, c=256, p=2**24, q=1, r=1, s=1).with_quant(
+        parse_spec("w8a8")[0])
+    acc = load_hardware("tpu-v1")
+    mapping = map_layer(layer, acc, hardware_view(acc))
+    assert mapping.tile_y > 0 and min(mapping.tile_bits.values()) > 0
+    # Every input crosses DRAM at least once: 192 x 256 x 2**24 int8 values.
+    assert mapping.dram_bits["inputs"] >= 192 * 256 * 2**24 * 8
+
+
+def test_offset_activations_get_no_zero_gating_credit():
+    # Eyeriss gates zero inputs (JSSC 2017, Sec. V-C); uint16 activations run on it offset into int16
+    # (each value less 2**15), so their zeros no longer reach the PEs as zeros: half the inputs zero
+    # saves MAC energy for int16 activations, and none for uint16 ones.
+    from simulator import layer_cost
+    from workloads.quant import parse_format
+
+    acc = load_hardware("eyeriss")
+    base = apply_quant(LayerGraph([Layer(name="conv", op="conv", k=64, c=64, p=14, q=14, r=3, s=3,
+                                         padding=(1, 1))]), "w8a8").layer("conv")
+
+    def mac_pj(activations: str, density: float) -> float:
+        q = base.quant
+        spec = q.model_copy(update={"weights": q.weights.model_copy(update={"format": parse_format("int16")}),
+                                    "inputs": q.inputs.model_copy(update={"format": parse_format(activations)})})
+        layer = base.with_quant(spec).model_copy(update={"input_density": density})
+        cost = layer_cost(layer, acc)
+        assert cost.mapping.executed_formats == ("int16", "int16")
+        return cost.energy.mac_pj
+
+    assert mac_pj("int16", 0.5) == pytest.approx(0.5 * mac_pj("int16", 1.0))
+    assert mac_pj("uint16", 0.5) == mac_pj("uint16", 1.0)
