@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from enum import Enum
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from hwmodels._model import (
     Bandwidth,
@@ -23,6 +23,7 @@ from hwmodels._model import (
     Milliwatts,
     PicoJoules,
     SquareMillimetres,
+    field_error,
     refuse_removed,
 )
 from hwmodels.energy import EnergyTable, dram_pj_per_bit, sram_pj_per_bit
@@ -68,6 +69,10 @@ class MemoryLevel(FrozenModel):
     """Write bandwidth of one instance in bytes per cycle; ``.inf`` means unlimited."""
     double_buffered: bool = False
     """Half the capacity is filled while the other half is used, hiding load time."""
+    double_buffered_operands: tuple[Operand, ...] = ()
+    """Operands of which this level keeps a second tile beside the first, loaded (or drained) while the
+    array works on the first; each counts twice against ``size_bytes``, the other operands once (for a
+    level that does this for everything it holds, set ``double_buffered``)."""
     word_bits: Count = 64
     """Width of one access in bits."""
     read_pj_per_access: PicoJoules | None = None
@@ -81,13 +86,29 @@ class MemoryLevel(FrozenModel):
 
     _removed = refuse_removed(_REMOVED_LEVEL_FIELDS)
 
-    @field_validator("operands")
+    @field_validator("operands", "double_buffered_operands")
     @classmethod
     def _unique(cls, value: tuple[Operand, ...]) -> tuple[Operand, ...]:
         if len(set(value)) != len(value):
             names = ", ".join(op.value for op in value)
             raise ValueError(f"must not repeat (got {names})")
         return value
+
+    @model_validator(mode="after")
+    def _second_copies_held(self) -> MemoryLevel:
+        strays = [op.value for op in self.double_buffered_operands if op not in self.operands]
+        if strays:
+            raise field_error("double_buffered_operands",
+                              f"{', '.join(strays)} not held by the level (it holds "
+                              f"{', '.join(op.value for op in self.operands)})")
+        if self.double_buffered and self.double_buffered_operands:
+            raise field_error("double_buffered_operands",
+                              "the level is double_buffered for every operand already; set one of the two")
+        return self
+
+    def double_buffers(self, operand: Operand | str) -> bool:
+        """True when the level loads (or drains) a second tile of ``operand`` while the first is in use."""
+        return self.double_buffered or Operand(operand) in self.double_buffered_operands
 
     @property
     def size_bits(self) -> int:

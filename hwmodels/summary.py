@@ -97,6 +97,7 @@ def _memory_summary(acc: Accelerator, index: int) -> dict[str, Any]:
         "read_bytes_per_cycle": _finite(level.read_bytes_per_cycle),
         "write_bytes_per_cycle": _finite(level.write_bytes_per_cycle),
         "double_buffered": level.double_buffered,
+        "double_buffered_operands": [op.value for op in level.double_buffered_operands],
         "read_pj_per_bit": acc.read_pj_per_bit(index),
         "write_pj_per_bit": acc.write_pj_per_bit(index),
     }
@@ -185,10 +186,18 @@ def _engine_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
     return rows
 
 
+def _buffering(level: dict[str, Any]) -> str:
+    """" (2x buf)" for a double-buffered level, " (2x inputs)" for one that double-buffers some operands."""
+    if level["double_buffered"]:
+        return " (2x buf)"
+    twice = level.get("double_buffered_operands")
+    return f" (2x {', '.join(twice)})" if twice else ""
+
+
 def _memory_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
     return [
         (
-            level["name"] + (" (2x buf)" if level["double_buffered"] else ""),
+            level["name"] + _buffering(level),
             ", ".join(level["operands"]),
             _size(level["size_bytes"]),
             str(level["instances"]),

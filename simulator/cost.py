@@ -58,8 +58,9 @@ class LayerCounts:
     """Tiles (MAC layers) or buffer-sized chunks (vector layers), each loaded, computed, stored."""
     first_load_bits: int = 0
     """DRAM reads before the first tile can start: a whole tile's footprint."""
-    loads_overlap: bool = False
-    """Loads stream into double-buffered buffers while the previous tile computes."""
+    ahead_read_bits: int = 0
+    """Of ``dram_read_bits``, those loaded while the previous tile computes (into a buffer that holds a
+    second tile of their operand); the rest load between tiles."""
     stores_overlap: bool = False
     """Stores drain from a double-buffered buffer while the next tile computes."""
 
@@ -112,7 +113,8 @@ def gated_fraction(layer: Layer, acc: Accelerator, m: LayerMapping | None = None
 
 def _dram_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, res: Residency,
                   acc: Accelerator) -> _Flows:
-    """DRAM bits per operand after on-chip residency, split into reads and writes (activations coded)."""
+    """DRAM bits per operand after on-chip residency, split into reads and writes (activations coded), and
+    the reads that load ahead of compute."""
     bits = operand_bits(layer)
     spill = max(m.dram_bits["outputs"] - bits.outputs_bits, 0) / 2  # partial-sum round trips
     flows = _Flows(
@@ -124,6 +126,10 @@ def _dram_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, res: Resid
     coded_in, coded_out = activation_coding(layer, acc.sparsity.activation_compression)
     counts.dram_read_bits = math.ceil(flows.weights + flows.inputs * coded_in + spill)
     counts.dram_write_bits = math.ceil(flows.outputs * coded_out + spill)
+    # Partial sums come back ahead where the outputs' buffer holds a second tile (stores overlap there).
+    counts.ahead_read_bits = _ahead_bits(counts.dram_read_bits, [
+        (flows.weights, "weights" in m.loads_ahead), (flows.inputs * coded_in, "inputs" in m.loads_ahead),
+        (spill, m.stores_overlap)])
     return flows
 
 
@@ -175,14 +181,25 @@ def _buffer_traffic(counts: LayerCounts, m: LayerMapping, layer: Layer, view: Ha
 
 
 def _timing(counts: LayerCounts, view: HardwareView, footprint_bits: float) -> None:
-    """The layer's cycles (`tiling.layer_cycles`) under its transfer plan (tiles and overlap flags)."""
-    reads = counts.dram_read_bits
+    """The layer's cycles (`tiling.layer_cycles`) under its transfer plan (tiles, loads ahead, overlapping
+    stores)."""
+    reads, ahead = counts.dram_read_bits, counts.ahead_read_bits
     counts.first_load_bits = math.ceil(max(reads / counts.tiles, min(footprint_bits, reads)))
     busy = counts.busy_cycles(view)
     counts.cycles = math.ceil(float(layer_cycles(
-        busy, reads, counts.dram_write_bits, counts.first_load_bits, counts.tiles, counts.loads_overlap,
+        busy, ahead, reads - ahead, counts.dram_write_bits, counts.first_load_bits, counts.tiles,
         counts.stores_overlap, view.dram_bits_per_cycle, view.dram_latency_cycles,
     )))
+
+
+def _ahead_bits(reads: int, streams: list[tuple[float, bool]]) -> int:
+    """Of ``reads`` DRAM bits, those that load ahead of compute: the sum of the ``(bits, ahead)`` streams
+    that do; every read, or none, to the bit when all non-empty streams do, or none."""
+    if all(ahead or not bits for bits, ahead in streams):
+        return reads
+    if not any(ahead and bits for bits, ahead in streams):
+        return 0
+    return min(math.ceil(sum(bits for bits, ahead in streams if ahead)), reads)
 
 
 def _vector_tiles(counts: LayerCounts, view: HardwareView) -> int:
@@ -206,7 +223,7 @@ def mac_layer_counts(
     counts.vector_bits, counts.vector_floating = vector_format(layer, m.precision.accum_bits)
     counts.vector_cycles = vector_cycles(layer, acc, counts.vector_ops, counts.vector_bits, counts.vector_floating)
     counts.tiles = m.tiles
-    counts.loads_overlap, counts.stores_overlap = m.loads_overlap, m.stores_overlap  # the mapper's plan
+    counts.stores_overlap = m.stores_overlap  # the mapper's plan
     _timing(counts, view, m.tile_bits["weights"] * bool(flows.weights) + m.tile_bits["inputs"] * bool(flows.inputs))
     return counts
 
@@ -238,7 +255,7 @@ def vector_layer_counts(layer: Layer, acc: Accelerator, view: HardwareView, res:
     counts.vector_bits, counts.vector_floating = spec.inputs.bits, spec.inputs.format.is_float
     counts.vector_cycles = vector_cycles(layer, acc, counts.vector_ops, counts.vector_bits, counts.vector_floating)
     counts.tiles = _vector_tiles(counts, view)
-    counts.loads_overlap = bool(inputs) and acts_in.double_buffered
-    counts.stores_overlap = acts_out.double_buffered
+    counts.ahead_read_bits = counts.dram_read_bits if inputs and view.streams_ahead("inputs") else 0
+    counts.stores_overlap = view.streams_ahead("outputs")
     _timing(counts, view, 0)
     return counts

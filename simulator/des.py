@@ -5,7 +5,9 @@ is a machine that one layer holds from its first tile to its last; DRAM is a
 row of loading docks (channels) that every running layer queues for; between
 a layer's DMA loader, its compute unit and its write-back engine sit on-chip
 buffers with one slot (single-buffered: load, compute, store in turn) or two
-(double-buffered: the next tile loads while this one computes). A layer's
+(double-buffered: the next tile loads while this one computes); where only
+some operands have a second slot, their part of the next tile loads ahead and
+the rest once the array has finished with the tile before. A layer's
 tiles are fused into at most ``SimOptions.max_events_per_layer`` groups that
 share its traffic and busy cycles equally (the first group loads at least a
 whole tile), so the event count stays bounded whatever the network's size.
@@ -79,6 +81,9 @@ class LayerPlan:
     """Tiles the groups stand for; each tile's transfer waits the DRAM latency."""
     load_bits: int
     """DRAM bits read over the whole layer."""
+    ahead_load_bits: int
+    """Of ``load_bits``, those loaded into a second buffer slot while the group before computes; the rest
+    wait until the array has finished with the group before."""
     first_load_bits: int
     """DRAM bits the first group reads: at least a whole tile's footprint, since nothing is on chip yet."""
     busy_cycles: int
@@ -86,7 +91,7 @@ class LayerPlan:
     store_bits: int
     """DRAM bits written over the whole layer."""
     load_slots: int
-    """Buffer slots between loader and compute: 2 double-buffered, 1 single-buffered."""
+    """Buffer slots between loader and compute: 2 where some loads go ahead, else 1."""
     store_slots: int
     """Buffer slots between compute and write-back."""
 
@@ -95,6 +100,16 @@ class LayerPlan:
         if i == 0:
             return self.first_load_bits
         return _share(self.load_bits - self.first_load_bits, self.groups - 1, i - 1)
+
+    def group_ahead_bits(self, i: int) -> int:
+        """Of `group_load_bits`, those group ``i`` loads ahead: the layer's share of them in the first
+        group, equal shares of the rest after."""
+        if self.ahead_load_bits == self.load_bits:
+            return self.group_load_bits(i)
+        first = self.first_load_bits * self.ahead_load_bits // self.load_bits if self.load_bits else 0
+        if i == 0:
+            return first
+        return _share(self.ahead_load_bits - first, self.groups - 1, i - 1)
 
     def group_busy_cycles(self, i: int) -> int:
         """Engine cycles of group ``i``."""
@@ -199,11 +214,11 @@ def plan_layer(counts: LayerCounts, index: int, view: HardwareView, max_groups: 
     """Cut a layer's counts into at most ``max_groups`` groups of tiles.
 
     The transfer plan is the cost model's (`LayerCounts.tiles`,
-    ``first_load_bits``, ``loads_overlap``, ``stores_overlap``), so both
+    ``first_load_bits``, ``ahead_read_bits``, ``stores_overlap``), so both
     fidelities share one definition: a MAC layer has the mapper's DRAM-level
     tiles, a vector layer buffer-sized chunks. The first group loads at least a
     whole tile; the rest of the traffic and all busy cycles are shared equally.
-    Overlapping loads and stores get two buffer slots, others one.
+    Loads ahead and overlapping stores get two buffer slots, others one.
     """
     groups = min(counts.tiles, max_groups)
     share = _share(counts.dram_read_bits, groups, 0)
@@ -211,10 +226,11 @@ def plan_layer(counts: LayerCounts, index: int, view: HardwareView, max_groups: 
         name=counts.layer.name, index=index, unit=counts.engine,
         kind="vector" if counts.engine == VECTOR_UNIT else "compute",
         groups=groups, tiles=max(counts.tiles, groups), load_bits=counts.dram_read_bits,
+        ahead_load_bits=counts.ahead_read_bits,
         first_load_bits=max(share, counts.first_load_bits) if groups > 1 else counts.dram_read_bits,
         busy_cycles=math.ceil(counts.busy_cycles(view)),
         store_bits=counts.dram_write_bits,
-        load_slots=2 if counts.loads_overlap else 1,
+        load_slots=2 if counts.ahead_read_bits else 1,
         store_slots=2 if counts.stores_overlap else 1,
     )
 
@@ -247,23 +263,35 @@ def dram_transfer(env: simpy.Environment, port: DramPort, bits: int, latency: in
 
 
 def dma_loader(env: simpy.Environment, port: DramPort, plan: LayerPlan, free: simpy.Store,
-               loaded: simpy.Store, trace: list[Record]) -> Generator:
-    """Fetch each group into a free input-buffer slot, then hand the slot to compute."""
+               loaded: simpy.Store, behind: simpy.Store, trace: list[Record]) -> Generator:
+    """Fetch each group into a free input-buffer slot, then hand the slot to compute.
+
+    With two slots, what a group loads behind (`LayerPlan.group_ahead_bits`:
+    the rest) also waits for ``behind``, the single-buffered space the array
+    hands back when it has finished with the group before.
+    """
     for i in range(plan.groups):
         slot = yield free.get()
-        bits = plan.group_load_bits(i)
-        if bits:
-            yield from dram_transfer(env, port, bits, plan.group_latency_cycles(i, port.latency_cycles),
-                                     (plan.index, _LOAD_SECOND),
+        bits, ahead = plan.group_load_bits(i), plan.group_ahead_bits(i)
+        latency = plan.group_latency_cycles(i, port.latency_cycles)
+        if ahead:
+            yield from dram_transfer(env, port, ahead, latency, (plan.index, _LOAD_SECOND), plan.name, "load", trace)
+        waited = plan.load_slots == 2 and bits > ahead
+        if waited:
+            yield behind.get()
+        if bits > ahead:
+            yield from dram_transfer(env, port, bits - ahead, latency, (plan.index, _LOAD_SECOND),
                                      plan.name, "load", trace)
-        yield loaded.put(slot)
+        yield loaded.put((slot, waited))
 
 
 def compute_unit(env: simpy.Environment, plan: LayerPlan, loaded: simpy.Store, free: simpy.Store,
-                 out_free: simpy.Store, computed: simpy.Store, trace: list[Record]) -> Generator:
-    """Compute each loaded group into a free output slot; release the input slot when done."""
+                 behind: simpy.Store, out_free: simpy.Store, computed: simpy.Store,
+                 trace: list[Record]) -> Generator:
+    """Compute each loaded group into a free output slot; release its input slot (and the single-buffered
+    space it loaded behind into) when done."""
     for i in range(plan.groups):
-        slot = yield loaded.get()
+        slot, waited = yield loaded.get()
         out_slot = yield out_free.get()
         cycles = plan.group_busy_cycles(i)
         if cycles:
@@ -271,6 +299,8 @@ def compute_unit(env: simpy.Environment, plan: LayerPlan, loaded: simpy.Store, f
             yield env.timeout(cycles)
             trace.append((start, cycles, plan.unit, plan.name, plan.kind, 0))
         yield free.put(slot)
+        if waited:
+            yield behind.put(0)
         yield computed.put(out_slot)
 
 
@@ -302,9 +332,10 @@ def _layer(env: simpy.Environment, plan: LayerPlan, engine: Arbiter, after: list
     unit = yield engine.request((plan.index,))  # program order decides who gets a contended engine
     spans[plan.name] = [env.now]
     free, loaded = _slots(env, plan.load_slots), simpy.Store(env, capacity=plan.load_slots)
+    behind = _slots(env, 1)
     out_free, computed = _slots(env, plan.store_slots), simpy.Store(env, capacity=plan.store_slots)
-    env.process(dma_loader(env, port, plan, free, loaded, trace))
-    env.process(compute_unit(env, plan, loaded, free, out_free, computed, trace))
+    env.process(dma_loader(env, port, plan, free, loaded, behind, trace))
+    env.process(compute_unit(env, plan, loaded, free, behind, out_free, computed, trace))
     end = yield env.process(writeback(env, port, plan, computed, out_free, trace))
     spans[plan.name].append(end)
     engine.release(unit)

@@ -31,6 +31,10 @@ class LevelView:
     capacity_bits: int
     """Bits one tile may occupy over all copies (half when double-buffered)."""
     double_buffered: bool
+    """The whole level is double-buffered (every operand it holds)."""
+    second_tile: frozenset[str]
+    """Operands of which the level holds a second tile, loaded or drained while the first is in use
+    (every operand when ``double_buffered``; `MemoryLevel.double_buffered_operands`)."""
     read_bits_per_cycle: float
     write_bits_per_cycle: float
     read_pj_per_bit: float
@@ -81,10 +85,9 @@ class HardwareView:
         per_pe = [level for level in self.holding(operand) if level.per_pe]
         return per_pe[0] if per_pe else None
 
-    @property
-    def overlaps_dram(self) -> bool:
-        """True when every DRAM-facing buffer is double-buffered (loads hide behind compute)."""
-        return all(self.dram_facing(op).double_buffered for op in OPERANDS)
+    def streams_ahead(self, operand: str) -> bool:
+        """Whether ``operand``'s DRAM transfers overlap compute: its DRAM-facing level holds a second tile of it."""
+        return operand in self.dram_facing(operand).second_tile
 
     def with_capacity(self, level_name: str, capacity_bits: int) -> HardwareView:
         """The same hardware with one level's usable capacity changed (e.g. shared with residents)."""
@@ -113,6 +116,7 @@ def hardware_view(acc: Accelerator) -> HardwareView:
                 per_pe=level.sharing is Sharing.PER_PE,
                 capacity_bits=level.usable_bytes * 8 * copies,
                 double_buffered=level.double_buffered,
+                second_tile=frozenset(op.value for op in level.operands if level.double_buffers(op)),
                 read_bits_per_cycle=level.read_bytes_per_cycle * 8 * copies,
                 write_bits_per_cycle=level.write_bytes_per_cycle * 8 * copies,
                 read_pj_per_bit=level.read_pj_per_bit(table),

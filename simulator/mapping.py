@@ -115,10 +115,11 @@ class LayerMapping:
     """Operands held whole on chip for the layer (fetched once), beyond the tile."""
     tiles: int
     """DRAM-level tiles over all instances."""
-    loads_overlap: bool
-    """DRAM loads stream in while the array computes (`_Scorer.overlap`)."""
+    loads_ahead: tuple[str, ...]
+    """Operands (weights, inputs) whose DRAM loads stream in while the array computes the tile before
+    (`_Scorer.ahead`); the others load between tiles."""
     stores_overlap: bool
-    """DRAM stores drain while the array computes."""
+    """DRAM stores drain while the array computes (and partial sums read back stream in ahead)."""
     tile_bits: dict[str, int]
     """On-chip bits of one tile per operand (outputs at accumulator width)."""
     dram_bits: dict[str, int]
@@ -228,21 +229,28 @@ def _tile_needs(table: Candidates, view: HardwareView) -> dict[str, tuple[np.nda
     Weights and inputs land in their DRAM-facing levels. Partial sums
     accumulate at accumulator width in the innermost shared level holding
     outputs (TPU's accumulators); when that is not the DRAM-facing level, the
-    finished outputs also need a tile there at output width. The needs depend
+    finished outputs also need a tile there at output width. An operand a
+    level keeps a second tile of (`LevelView.second_tile`, the level not
+    double-buffered as a whole) needs twice its tile there. The needs depend
     on which levels hold what, not on their sizes, so they are kept on the
     table per layout.
     """
     psums, outer = view.array_facing("outputs"), view.dram_facing("outputs")
-    layout = (view.dram_facing("weights").name, view.dram_facing("inputs").name, psums.name,
-              None if psums is outer else outer.name)
+    levels = (view.dram_facing("weights"), view.dram_facing("inputs"), psums, None if psums is outer else outer)
+    # A level that keeps a second tile of some of its operands (not halved as a whole) holds those twice.
+    copies = tuple(2 if level is not None and not level.double_buffered and operand in level.second_tile else 1
+                   for level, operand in zip(levels, ("weights", "inputs", "outputs", "outputs"), strict=True))
+    names = tuple(level.name if level is not None else None for level in levels)
+    layout = names + copies
     found = table.needs.get(layout)
     if found is not None:
         return found
     need: dict[str, np.ndarray] = {}
     tiles = table.tiles
-    for level, bits in zip(layout, (tiles.weight_tile_bits, tiles.input_tile_bits, tiles.output_tile_bits,
-                                    table.final_tile_bits), strict=True):
+    for level, bits, times in zip(names, (tiles.weight_tile_bits, tiles.input_tile_bits, tiles.output_tile_bits,
+                                          table.final_tile_bits), copies, strict=True):
         if level is not None:
+            bits = bits * times if times > 1 else bits
             need[level] = need[level] + bits if level in need else bits
     found = {level: (bits, float(np.min(bits)), float(np.max(bits))) for level, bits in need.items()}
     table.needs[layout] = found
@@ -351,8 +359,8 @@ class Candidates:
     """Buffer needs per memory layout (`_tile_needs`), filled on first use."""
     compute: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
     """Array cycles per cycles-per-MAC rate, and their minimum, filled on first use."""
-    serial: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
-    """Which candidates' loads serialize with compute, per overlap rule (`_Scorer.serial`)."""
+    ahead: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    """Which candidates' loads stream in ahead of compute, per operand and overlap rule (`_Scorer.ahead`)."""
 
     def compute_cycles(self, cycles_per_mac: float) -> tuple[np.ndarray, float]:
         """Whole array cycles of every candidate at ``cycles_per_mac`` per lane, and the smallest."""
@@ -500,36 +508,44 @@ class _Scorer:
             stores = stores - t.output_bits
         return loads, stores, fill_in
 
-    def double_buffered(self, operand: str) -> bool:
-        """Whether the operand's DRAM-facing buffer fills or drains one half while the array works on the
-        other (declared by the hardware: ping-pong halves, or a scratchpad its compiler double-buffers)."""
-        return self.view.dram_facing(operand).double_buffered
-
     @functools.cached_property
-    def serial(self) -> np.ndarray:
-        """Candidates whose DRAM loads serialize with compute (`overlap`), kept on the table per rule."""
-        t, res = self.table, self.res
-        rule = tuple(self.double_buffered(operand) for operand in RESIDENT) + (res.inputs >= 1,)
-        found = t.serial.get(rule)
+    def ahead(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Whether each candidate's weight fills, input fills and partial sums read back load while the
+        array computes the tile before, kept on the table per rule.
+
+        An operand streams ahead when its DRAM-facing buffer holds a second
+        tile of it (`HardwareView.streams_ahead`: double-buffered, or declared
+        for that operand); an operand held whole has room for its next piece
+        anyway. Partial sums come back ahead where the outputs' buffer holds a
+        second tile (and then drain behind compute too, ``stores_overlap``).
+        """
+        t, view = self.table, self.view
+        rule = tuple(view.streams_ahead(operand) for operand in RESIDENT)
+        found = t.ahead.get(rule)
         if found is None:
             held = t.tiles.resident
-            found = ~t.no_spill if not rule[2] else np.zeros(len(held), dtype=bool)
-            if not rule[0]:
-                found = found | ((t.fill_bits["weights"] > 0) & (held & 1 == 0))
-            if not rule[1] and not rule[3]:  # inputs wholly on chip already load nothing
-                found = found | ((t.fill_bits["inputs"] > 0) & (held & 2 == 0))
-            t.serial[rule] = found
+            every = np.ones(len(held), dtype=bool)
+            weights = every if rule[0] else held & 1 != 0
+            inputs = every if rule[1] else held & 2 != 0
+            found = t.ahead[rule] = (weights, inputs, rule[2])
         return found
 
-    def overlap(self, idx) -> tuple[np.ndarray, bool]:
-        """(loads overlap compute, stores overlap compute) of candidates ``idx``.
+    def split_loads(self, idx, loads: np.ndarray, fill_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(DRAM bits loaded ahead of compute, loaded between tiles) of candidates ``idx`` (`ahead`), given
+        their `transfers`.
 
-        Loads overlap when every operand loaded tile by tile has a second buffer
-        to load into; an operand held whole has room for its next piece anyway.
-        Stores overlap where the outputs' buffer is double-buffered; where it is
-        not, spilled partial sums also hold up the loads.
+        Each is the sum of its streams; where one of them is empty the other is
+        the whole of ``loads``, to the bit.
         """
-        return ~self.serial[idx], self.double_buffered("outputs")
+        t = self.table
+        weights, inputs, outputs = self.ahead
+        fill_w = t.fill_bits["weights"][idx]
+        spill = np.where(t.no_spill[idx], 0.0, t.stores_bits[idx] - t.output_bits)  # half the round trips
+        w, i = weights[idx], inputs[idx]
+        ahead = np.where(w, fill_w, 0.0) + np.where(i, fill_in, 0.0) + (spill if outputs else 0.0)
+        behind = np.where(w, 0.0, fill_w) + np.where(i, 0.0, fill_in) + (0.0 if outputs else spill)
+        ahead = np.where(behind == 0, loads, ahead)
+        return ahead, np.where(ahead == 0, loads, behind)
 
     def latency(self, busy: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Whole cycles of candidates ``idx`` (`tiling.layer_cycles`, as the cost model reports them).
@@ -537,19 +553,16 @@ class _Scorer:
         Whole cycles, as reported: a sub-cycle gain must not buy extra DRAM traffic.
         """
         t, view, res = self.table, self.view, self.res
-        loads, stores, count = t.loads_bits[idx], t.stores_bits[idx], t.count[idx]
-        if res.inputs:
-            loads = loads - res.inputs * t.fill_bits["inputs"][idx]
-        if res.outputs:
-            stores = stores - t.output_bits
-        loads_overlap, stores_overlap = self.overlap(idx)
+        loads, stores, fill_in = self.transfers(idx)
+        ahead, behind = self.split_loads(idx, loads, fill_in)
+        count = t.count[idx]
         # The first tile waits for its weights and, unless all are on chip already, its inputs
         # (`cost._timing`, the same rule).
         footprint = t.stream_tile_bits("weights", idx)
         if res.inputs < 1:
             footprint = footprint + t.stream_tile_bits("inputs", idx)
         first = np.maximum(loads / count, np.minimum(footprint, loads))
-        return np.ceil(layer_cycles(busy[idx], loads, stores, first, count, loads_overlap, stores_overlap,
+        return np.ceil(layer_cycles(busy[idx], ahead, behind, stores, first, count, self.ahead[2],
                                     view.dram_bits_per_cycle, view.dram_latency_cycles))
 
     def latency_bound(self, busy: np.ndarray, span: slice) -> np.ndarray:
@@ -834,7 +847,7 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
         reads = register_tiled_reads(nest, widths, view)
     scorer = _Scorer(table, view, res, acc.overhead_pj_per_pe_cycle * nest.macs / plan.lanes)
     best = _select(scorer, reads, busy, fits, widths, objective)
-    loads_overlap, stores_overlap = scorer.overlap(best)
+    weights_ahead, inputs_ahead, stores_overlap = scorer.ahead
     k, c, y = int(tiles.k[best]), int(tiles.c[best]), int(tiles.y[best])
     final_coded = nest.k * nest.y * nest.q * widths.output_bits * widths.output_coding
     array_tile = tuple(int(d) for d in merge_temporal(nest, dataflow, k, c, y, tiles.order[best]))
@@ -858,7 +871,8 @@ def _map_layer(layer: Layer, acc: Accelerator, view: HardwareView, engine_index:
         loop_order=LOOP_ORDERS[int(tiles.order[best])],
         resident=tuple(name for i, name in enumerate(RESIDENT) if int(tiles.resident[best]) >> i & 1),
         tiles=int(tiles.tiles[best]) * n,
-        loads_overlap=bool(loads_overlap),
+        loads_ahead=tuple(name for name, ahead in (("weights", weights_ahead), ("inputs", inputs_ahead))
+                          if ahead[best]),
         stores_overlap=stores_overlap,
         tile_bits={  # the streamed tile (an operand held whole arrives in these pieces)
             "weights": int(tiles.weight_tile_bits[tiles.base[best]]),

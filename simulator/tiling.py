@@ -750,11 +750,11 @@ def tile_shapes(nest: LoopNest, spatial: tuple[int, int, int] = (1, 1, 1),
 
 def layer_cycles(
     busy_cycles: float | np.ndarray,
-    load_bits: float | np.ndarray,
+    ahead_load_bits: float | np.ndarray,
+    serial_load_bits: float | np.ndarray,
     store_bits: float | np.ndarray,
     first_load_bits: float | np.ndarray,
     tiles: int | np.ndarray,
-    loads_overlap: bool | np.ndarray,
     stores_overlap: bool | np.ndarray,
     dram_bits_per_cycle: float,
     dram_latency_cycles: int,
@@ -762,21 +762,26 @@ def layer_cycles(
     """Cycles of a layer cut into ``tiles`` tiles, each loaded, computed and stored.
 
     Every tile's load and store is a DRAM transfer that waits the latency and
-    then streams at the bandwidth. A stream into (or out of) a double-buffered
-    buffer overlaps compute, except the first load (prologue) and the last
-    store (epilogue); a stream through single-buffered buffers serializes with
-    compute. The layer takes the longest of three paths::
+    then streams at the bandwidth. Loads into a buffer that holds a second tile
+    of their operand (``ahead_load_bits``) stream in while the tile before
+    computes, except the first tile's (prologue); loads into single-buffered
+    space (``serial_load_bits``) wait for the tile before to finish and hold up
+    its successor. A tile loading both kinds makes one transfer of each. Stores
+    from a double-buffered buffer drain while the next tile computes, except
+    the last (epilogue). The layer takes the longest of three paths::
 
-        pre  = latency + first_load / bw         (if loads overlap)
-        post = latency + store / tiles / bw      (if stores overlap)
-        serial = busy + the loads and stores that do not overlap
-        cycles = max(pre + serial + post,                 compute-bound
-                     overlapped loads + serial / tiles + post,   load-bound: then the last tile
-                     all transfers + idle)                DRAM channel-bound
+        pre  = latency + first x ahead / (ahead + serial) / bw      (if any loads ahead)
+        post = latency + store / tiles / bw                         (if stores overlap)
+        serial = busy + serial loads + the stores that do not overlap
+        cycles = max(pre + serial + post,                      compute-bound
+                     loads ahead + serial / tiles + post,      load-bound: then the last tile
+                     all transfers + idle)                     DRAM channel-bound
 
-    where ``idle`` is the part of the last tile's compute that the channel
-    cannot fill with the store before it: ``max(busy - store, 0) / tiles``
-    (its load must end before it starts; its store waits for it).
+    where ``first`` is the first tile's footprint (its share of loads ahead
+    waits before anything computes) and ``idle`` is the part of the last tile's
+    compute that the channel cannot fill with the store before it:
+    ``max(busy - store, 0) / tiles`` (its load must end before it starts; its
+    store waits for it).
 
     Examples
     --------
@@ -784,23 +789,32 @@ def layer_cycles(
     latency 20 into double buffers, nothing stored: the DRAM side (4 x (20 + 10))
     hides behind compute except the first load, 20 + 10 cycles.
 
-    >>> float(layer_cycles(400, 640, 0, 160, 4, True, True, dram_bits_per_cycle=16, dram_latency_cycles=20))
+    >>> float(layer_cycles(400, 640, 0, 0, 160, 4, True, dram_bits_per_cycle=16, dram_latency_cycles=20))
     430.0
-    >>> float(layer_cycles(400, 640, 0, 160, 4, False, False, dram_bits_per_cycle=16, dram_latency_cycles=20))
+    >>> float(layer_cycles(400, 0, 640, 0, 160, 4, False, dram_bits_per_cycle=16, dram_latency_cycles=20))
     520.0
+
+    Half of each tile's bits loading ahead (a double-buffered input, a
+    single-buffered weight): the weights' 4 x (20 + 5) cycles stay between
+    tiles, the inputs hide but for the first tile's share, 20 + 5.
+
+    >>> float(layer_cycles(400, 320, 320, 0, 160, 4, True, dram_bits_per_cycle=16, dram_latency_cycles=20))
+    525.0
     """
     # Flags as 0/1 factors rather than np.where: the same arithmetic on arrays, and cheap on the
     # scalars the cost model passes (every term is finite, so 0 x term is 0).
     bw, lat = dram_bits_per_cycle, dram_latency_cycles
     tiles = np.maximum(tiles, 1)
-    loads = np.asarray(load_bits, dtype=float) > 0
-    stores = np.asarray(store_bits, dtype=float) > 0
-    overlap_in, overlap_out = np.asarray(loads_overlap, dtype=float), np.asarray(stores_overlap, dtype=float)
-    load_time = loads * (tiles * lat) + load_bits / bw
+    ahead_bits, serial_bits = np.asarray(ahead_load_bits, dtype=float), np.asarray(serial_load_bits, dtype=float)
+    ahead, serial_loads, stores = ahead_bits > 0, serial_bits > 0, np.asarray(store_bits, dtype=float) > 0
+    overlap_out = np.asarray(stores_overlap, dtype=float)
+    ahead_time = ahead * (tiles * lat) + ahead_bits / bw
+    serial_time = serial_loads * (tiles * lat) + serial_bits / bw
     store_time = stores * (tiles * lat) + store_bits / bw
-    pre = overlap_in * loads * (lat + first_load_bits / bw)
+    share = ahead_bits / np.where(ahead, ahead_bits + serial_bits, 1.0)  # exactly 1 with no serial loads
+    pre = ahead * (lat + first_load_bits * share / bw)
     post = overlap_out * stores * (lat + store_bits / tiles / bw)
-    serial = busy_cycles + (1 - overlap_in) * load_time + (1 - overlap_out) * store_time
-    load_bound = overlap_in * load_time + serial / tiles + post
+    serial = busy_cycles + serial_time + (1 - overlap_out) * store_time
+    load_bound = ahead_time + serial / tiles + post
     idle = np.maximum(busy_cycles - store_time, 0) / tiles
-    return np.maximum(np.maximum(pre + serial + post, load_bound), load_time + store_time + idle)
+    return np.maximum(np.maximum(pre + serial + post, load_bound), ahead_time + serial_time + store_time + idle)

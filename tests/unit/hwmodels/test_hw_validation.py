@@ -91,6 +91,15 @@ def message_for(data, write_yaml) -> str:
             "memory[0].operands: must not repeat (got weights, weights)",
         ),
         (
+            lambda d: d["memory"][0].update(operands=["weights"], double_buffered_operands=["inputs", "outputs"]),
+            "memory[0].double_buffered_operands: inputs, outputs not held by the level (it holds weights)",
+        ),
+        (
+            lambda d: d["memory"][1].update(double_buffered=True, double_buffered_operands=["inputs"]),
+            "memory[1].double_buffered_operands: the level is double_buffered for every operand already; "
+            "set one of the two",
+        ),
+        (
             lambda d: d.update(energy={"int_mult_8b_pj": 5.0}),
             "energy.int_mult_32b_pj: must be >= int_mult_8b_pj = 5.0 (got 3.1)",
         ),

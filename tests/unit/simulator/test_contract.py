@@ -134,16 +134,18 @@ def test_total_energy_is_conserved_over_layers(hw):
 )
 def test_bytes_conserved_between_producer_and_consumer(policy, act_bits, weight_bits, scale_bits):
     # a: 4 -> 8 channels, b: 8 -> 16 channels, both 3x3 "same" convs on 8 x 8. a's output is
-    # 8 x 8 x 8 = 512 elements. b's whole input (512 elements) and weights (16 x 8 x 9) fit their
-    # buffers, and its tiles only split the filters, so it reads its input exactly once, and
-    # neither layer's reduction (36 and 72) is split across tiles: no partial sums leave the chip.
+    # 8 x 8 x 8 = 512 elements. Each layer's whole input (a: 4 x 10 x 10, b: 512 elements) and
+    # weights (16 x 8 x 9) fit their buffers; the mapper holds the inputs whole, so they are read
+    # exactly once (and, held whole, the next rows load while the tile before computes: the 64 KiB
+    # buffer is single-buffered, but has room for them). b splits its reduction (72) in two, so it
+    # holds its outputs whole too: no partial sums leave the chip.
     a = Layer(name="a", op="conv", c=4, k=8, p=8, q=8, r=3, s=3, padding=(2, 2))
     b = Layer(name="b", op="conv", c=8, k=16, p=8, q=8, r=3, s=3, padding=(2, 2))
     graph = apply_quant(LayerGraph([a, b], [("a", "b", Tensor(name="a:out", shape=(1, 8, 8, 8)))], name="chain"),
                         policy)
     off, on = (simulate(graph, unified_hw(), SimOptions(keep_activations_on_chip=keep)) for keep in (False, True))
-    tiling = {r.name: (r.mapping.tile_c, r.mapping.tile_y) for r in off.layers}
-    assert tiling == {"a": (4, 8), "b": (8, 8)}  # all channels and rows in every tile
+    tiling = {r.name: (r.mapping.tile_c, r.mapping.tile_y, r.mapping.resident) for r in off.layers}
+    assert tiling == {"a": (4, 1, ("inputs",)), "b": (4, 1, ("inputs", "outputs"))}
     dram = {r.name: next(t for t in r.traffic if t.level == "dram") for r in off.layers}
     handed_over = 512 * act_bits + scale_bits
     b_weights = 16 * 8 * 9 * weight_bits + 16 * 32  # per-channel fp32 weight scales

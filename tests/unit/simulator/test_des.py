@@ -14,6 +14,7 @@ import yaml
 from hwmodels import load_hardware, parse_hardware
 from simulator import Schedule, SimOptions, SimulationError, hardware_view, map_graph, simulate
 from simulator.des import plan_layer, run_des
+from simulator.tiling import layer_cycles
 from workloads import Layer, LayerGraph, Tensor, apply_quant, load_workload, stream
 
 DES = SimOptions(fidelity="des", record_timeline=True)
@@ -80,9 +81,9 @@ def test_two_layer_chain_by_hand():
     assert [r.cycles for r in simulate(chain(), acc).layers] == [489, 489]
 
 
-def four_group_layer(double_buffered, latency_ns=10.0, tile_bits=1280):
+def four_group_layer(double_buffered, latency_ns=10.0, tile_bits=1280, ahead_bits=None):
     """One GEMM whose counts are set by hand: 4 tiles of ``tile_bits`` weights + inputs, 400 busy cycles,
-    5120 bits in, 1024 out."""
+    5120 bits in (``ahead_bits`` of them loading ahead: all when double-buffered, else none), 1024 out."""
     acc = tiny_hw(double_buffered=double_buffered, latency_ns=latency_ns)
     graph = apply_quant(LayerGraph([Layer(name="fc", op="gemm", p=16, c=16, k=16)], name="one"), "w8a8")
     view = hardware_view(acc)
@@ -92,7 +93,8 @@ def four_group_layer(double_buffered, latency_ns=10.0, tile_bits=1280):
         mapping=dataclasses.replace(counts.mapping, tiles=4, tile_bits={"weights": tile_bits - 512, "inputs": 512,
                                                                         "outputs": 1024}),
         reads_bits={}, writes_bits={}, dram_read_bits=5120, dram_write_bits=1024,
-        tiles=4, first_load_bits=tile_bits, loads_overlap=double_buffered, stores_overlap=double_buffered,
+        tiles=4, first_load_bits=tile_bits, stores_overlap=double_buffered,
+        ahead_read_bits=(5120 if double_buffered else 0) if ahead_bits is None else ahead_bits,
     )
     return run_des(graph, Schedule(counts=[counts], start_cycles={"fc": 0}, peaks={}), acc, view, DES)
 
@@ -117,6 +119,24 @@ def test_double_buffered_layer_hides_loads_behind_compute():
     assert spans(result, "fc", "compute") == [(20, 100), (120, 100), (220, 100), (320, 100)]
     assert spans(result, "fc", "store") == [(120, 12), (220, 12), (320, 12), (420, 12)]
     assert result.layers[0].cycles < four_group_layer(double_buffered=False).layers[0].cycles
+
+
+def test_loads_ahead_hide_behind_compute_the_rest_waits_for_the_array():
+    # Half of each group's 1280 bits load ahead (an input buffer holding a second tile), half behind (a
+    # single-buffered weight buffer): 640 + 640 bits, each transfer 10 + 5 = 15 cycles; stores single-
+    # buffered, 12 cycles. Group 0 loads both [0, 15) [15, 30), computes [30, 130). Group 1's part ahead
+    # loads [30, 45) during it; at 130 store 0 [130, 142) goes first, then group 1's part behind
+    # [142, 157), compute [157, 257); and so on: 30 + 4 x 100 + 3 x (12 + 15) + 12 = 523, against 528
+    # single-buffered. The analytical model (`tiling.layer_cycles`) gives the same 523: 15 up front,
+    # 400 busy, 4 x 15 behind and 4 x 12 stored.
+    result = four_group_layer(double_buffered=False, ahead_bits=2560)
+    assert result.layers[0].cycles == 30 + 4 * 100 + 3 * (12 + 15) + 12 == 523
+    assert spans(result, "fc", "load") == [(0, 15), (15, 15), (30, 15), (142, 15), (157, 15), (269, 15),
+                                           (284, 15), (396, 15)]
+    assert spans(result, "fc", "compute") == [(30, 100), (157, 100), (284, 100), (411, 100)]
+    assert [e.bits for e in result.timeline if e.kind == "load"] == [640] * 8
+    assert float(layer_cycles(400, 2560, 2560, 1024, 1280, 4, False, dram_bits_per_cycle=128,
+                              dram_latency_cycles=10)) == 523
 
 
 def test_first_group_loads_a_whole_tile():
@@ -202,7 +222,7 @@ def test_independent_branches_run_concurrently_and_contend_for_dram():
     # a holds its 16 weights and 256 inputs whole and runs in 3 tiles of 22, 22 and 20 rows, so its
     # loads stream in while it computes: 2*4 + 4 + T - 2 per tile = 32 + 32 + 30 = 94 cycles.
     assert (a.engine, b.engine, a.compute_cycles, b.compute_cycles) == ("ws", "os", 94, 70)
-    assert (a.tiles, a.mapping.resident, a.loads_overlap, b.loads_overlap) == (3, ("weights", "inputs"), True, False)
+    assert (a.tiles, a.mapping.resident, a.ahead_read_bits, b.ahead_read_bits) == (3, ("weights", "inputs"), 2336, 0)
     # a: reads 2336 bits, writes 2080; b: reads 4256, writes 160 (scales included).
     assert (a.dram_read_bits, a.dram_write_bits, b.dram_read_bits, b.dram_write_bits) == (2336, 2080, 4256, 160)
     result = simulate(branches(), acc, DES)
