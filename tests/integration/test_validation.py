@@ -84,16 +84,26 @@ def test_latency_within_20_percent_in_total(validation, result):
 
 
 def test_latency_within_20_percent_per_layer(validation, result):
-    # CONV5 is the exception (+21%). Its mapping is the chip's (Table III: 64 filters x 4 ifmaps per GLB
-    # pass, four 3 x 13 PE sets; compute 9.7 ms against 10.0 ms measured processing latency), its DRAM traffic
-    # 1.40 MB against 1.3 MB, but the model serializes every DRAM transfer with compute (2.9 ms at
-    # 0.48 GB/s), while Table V's total latency exceeds its processing latency by only 0.5 ms: the
-    # chip hides most of its transfers, which the model's single-buffered GLB and filter scratchpads
-    # do not. On CONV1-4 the same serialization is offset by compute below the chip's processing
-    # latency (pass ramp-up the model does not charge).
-    tolerance = {"conv5": 0.25}
+    # CONV5 was the exception (+21%) while the model serialized every DRAM transfer with compute: the
+    # GLB's second ifmap buffer (the room Table III's allocations leave: 2 x 10.5 + 84.5 KB of 108 KB)
+    # hides the ifmap loads, as Table V's total latency exceeding processing latency by only 0.5 ms
+    # says the chip hides most of its transfers. Filters still load between passes (the filter
+    # scratchpad holds one pass: 144 of 224 words).
     for r, m in zip(result.layers, validation.MEASURED, strict=True):
-        assert r.cycles / result.clock_hz * 1e3 == pytest.approx(m.latency_ms, rel=tolerance.get(r.name, 0.20)), r.name
+        assert r.cycles / result.clock_hz * 1e3 == pytest.approx(m.latency_ms, rel=0.20), r.name
+
+
+def test_ifmaps_load_ahead_filters_between_passes(result):
+    # CONV5 by hand, in 200 MHz cycles at 2.4 B per cycle (0.48 GB/s): the ifmap loads (0.41 MB, 0.17 M
+    # cycles) hide behind the passes, so the layer takes its busy cycles plus, per tile, the filters
+    # (256 x 192 x 9 x 2 B in all, each loaded once) and the coded ofmaps between passes, each transfer
+    # waiting the 100 ns (20-cycle) latency; only the first tile's ifmaps wait up front.
+    conv5 = result.layers[4]
+    dram = next(t for t in conv5.traffic if t.level == "dram")
+    filters = 256 * 192 * 9 * 2
+    assert dram.read_bits / 8 - filters == pytest.approx(0.41e6, rel=0.02)
+    between = filters / 2.4 + dram.write_bits / 8 / 2.4 + 2 * conv5.mapping.tiles * 20
+    assert conv5.cycles == pytest.approx(conv5.compute_cycles + between, rel=0.002)
 
 
 def test_replicated_pe_sets_keep_the_array_busy_on_13x13_layers(result):
@@ -104,10 +114,13 @@ def test_replicated_pe_sets_keep_the_array_busy_on_13x13_layers(result):
         assert r.mapping.spatial_rows % 12 == 0 and r.utilization > 0.6, r.name
 
 
-def test_pe_sets_are_placed_whole_as_on_the_chip(validation, result):
+def test_pe_sets_are_placed_whole_as_on_the_chip(validation):
     # JSSC 2017 Table V's active PEs = R x e x r x t of Table III: 154 / 135 / 156 / 156 / 156. A PE set is
     # placed whole: CONV2's 5-row sets fit twice in 12 rows (10 x 14 - 5 idle = 135 PEs), CONV3-5 stack four
-    # 3 x 13 sets down the 12 rows. (Laying sets back to back across row folds gave CONV2 160 PEs.)
+    # 3 x 13 sets down the 12 rows. (Laying sets back to back across row folds gave CONV2 160 PEs.) Checked
+    # on the fastest mappings: under energy x delay CONV1 keeps all 96 filters per pass (Table III's m) on
+    # 132 PEs instead.
+    result = validation.run(objective="latency")
     for r, m in zip(result.layers, validation.MEASURED, strict=True):
         assert r.spatial_utilization * 168 == pytest.approx(m.active_pes, rel=0.03), r.name
 
