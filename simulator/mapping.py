@@ -530,6 +530,11 @@ class _Scorer:
             found = t.ahead[rule] = (weights, inputs, rule[2])
         return found
 
+    @functools.cached_property
+    def all_ahead(self) -> bool:
+        """Whether every stream of every candidate loads ahead (each operand's buffer holds a second tile)."""
+        return all(self.view.streams_ahead(operand) for operand in RESIDENT)
+
     def split_loads(self, idx, loads: np.ndarray, fill_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(DRAM bits loaded ahead of compute, loaded between tiles) of candidates ``idx`` (`ahead`), given
         their `transfers`.
@@ -539,6 +544,8 @@ class _Scorer:
         """
         t = self.table
         weights, inputs, outputs = self.ahead
+        if self.all_ahead:
+            return loads, np.zeros_like(loads)
         fill_w = t.fill_bits["weights"][idx]
         spill = np.where(t.no_spill[idx], 0.0, t.stores_bits[idx] - t.output_bits)  # half the round trips
         w, i = weights[idx], inputs[idx]
