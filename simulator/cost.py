@@ -186,10 +186,16 @@ def _timing(counts: LayerCounts, view: HardwareView, footprint_bits: float) -> N
     reads, ahead = counts.dram_read_bits, counts.ahead_read_bits
     counts.first_load_bits = math.ceil(max(reads / counts.tiles, min(footprint_bits, reads)))
     busy = counts.busy_cycles(view)
-    counts.cycles = math.ceil(float(layer_cycles(
-        busy, ahead, reads - ahead, counts.dram_write_bits, counts.first_load_bits, counts.tiles,
-        counts.stores_overlap, view.dram_bits_per_cycle, view.dram_latency_cycles,
-    )))
+    args = (counts.dram_write_bits, counts.first_load_bits, counts.tiles, counts.stores_overlap,
+            view.dram_bits_per_cycle, view.dram_latency_cycles)
+    cycles = float(layer_cycles(busy, ahead, reads - ahead, *args))
+    if 0 < ahead < reads:
+        # Loads split into a transfer ahead and one between tiles each wait the latency: where one
+        # transfer a tile between tiles is faster (many small tiles, a long latency), the tile loads so.
+        between = float(layer_cycles(busy, 0, reads, *args))
+        if between < cycles:
+            cycles, counts.ahead_read_bits = between, 0
+    counts.cycles = math.ceil(cycles)
 
 
 def _ahead_bits(reads: int, streams: list[tuple[float, bool]]) -> int:

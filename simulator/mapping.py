@@ -116,8 +116,9 @@ class LayerMapping:
     tiles: int
     """DRAM-level tiles over all instances."""
     loads_ahead: tuple[str, ...]
-    """Operands (weights, inputs) whose DRAM loads stream in while the array computes the tile before
-    (`_Scorer.ahead`); the others load between tiles."""
+    """Operands (weights, inputs) whose DRAM loads may stream in while the array computes the tile
+    before (`_Scorer.ahead`); the others load between tiles (and all do where one transfer a tile is
+    faster than two, `cost._timing`)."""
     stores_overlap: bool
     """DRAM stores drain while the array computes (and partial sums read back stream in ahead)."""
     tile_bits: dict[str, int]
@@ -569,8 +570,11 @@ class _Scorer:
         if res.inputs < 1:
             footprint = footprint + t.stream_tile_bits("inputs", idx)
         first = np.maximum(loads / count, np.minimum(footprint, loads))
-        return np.ceil(layer_cycles(busy[idx], ahead, behind, stores, first, count, self.ahead[2],
-                                    view.dram_bits_per_cycle, view.dram_latency_cycles))
+        args = (stores, first, count, self.ahead[2], view.dram_bits_per_cycle, view.dram_latency_cycles)
+        cycles = layer_cycles(busy[idx], ahead, behind, *args)
+        if not self.all_ahead:  # two transfers a tile may cost more latency than they hide (`cost._timing`)
+            cycles = np.minimum(cycles, layer_cycles(busy[idx], 0.0, loads, *args))
+        return np.ceil(cycles)
 
     def latency_bound(self, busy: np.ndarray, span: slice) -> np.ndarray:
         """A lower bound of `latency` for the candidates of ``span``: the busy time, or every transfer back
